@@ -183,7 +183,9 @@ impl ErrorCause {
                     r.u16("parameter type").map(ParamType)
                 })?;
                 if types.len() as u64 != u64::from(n) {
-                    return Err(r.error(crate::ErrorKind::BadLength, "number of missing parameters"));
+                    return Err(
+                        r.error(crate::ErrorKind::BadLength, "number of missing parameters")
+                    );
                 }
                 MissingMandatoryParameter(types)
             }

@@ -28,7 +28,12 @@ impl Packet {
     pub fn parse(data: Bytes) -> Result<Packet> {
         Self::check_header(&data)?;
         if !crc32c::verify(&data) {
-            return Err(Error::new(ErrorKind::BadChecksum, 8, "common header", "checksum"));
+            return Err(Error::new(
+                ErrorKind::BadChecksum,
+                8,
+                "common header",
+                "checksum",
+            ));
         }
         Self::parse_unverified(data)
     }

@@ -213,7 +213,10 @@ impl Param {
     pub fn value_len(&self) -> usize {
         use Param::*;
         match self {
-            HeartbeatInfo(b) | StateCookie(b) | UnrecognizedParameter(b) | HostNameAddress(b)
+            HeartbeatInfo(b)
+            | StateCookie(b)
+            | UnrecognizedParameter(b)
+            | HostNameAddress(b)
             | Random(b) => b.len(),
             Unknown { value, .. } => value.len(),
             Ipv4Address(_) | CookiePreservative(_) | AdaptationLayerIndication(_) => 4,
@@ -261,7 +264,10 @@ impl Param {
         // parameters within a packet, which is far smaller.
         out.put_u16(len as u16);
         match self {
-            HeartbeatInfo(b) | StateCookie(b) | UnrecognizedParameter(b) | HostNameAddress(b)
+            HeartbeatInfo(b)
+            | StateCookie(b)
+            | UnrecognizedParameter(b)
+            | HostNameAddress(b)
             | Random(b) => out.put_slice(b),
             Unknown { value, .. } => out.put_slice(value),
             Ipv4Address(a) => out.put_slice(&a.octets()),
@@ -421,9 +427,9 @@ impl Param {
                 edmid: r.u32("error detection method identifier")?,
             },
             ParamType::RANDOM => Random(r.rest()),
-            ParamType::CHUNK_LIST => ChunkList(r.list(1, "chunk types", |r| {
-                r.u8("chunk type").map(ChunkType)
-            })?),
+            ParamType::CHUNK_LIST => {
+                ChunkList(r.list(1, "chunk types", |r| r.u8("chunk type").map(ChunkType))?)
+            }
             ParamType::REQUESTED_HMAC_ALGORITHM => {
                 RequestedHmacAlgorithm(r.list(2, "HMAC identifiers", |r| r.u16("HMAC identifier"))?)
             }
@@ -433,9 +439,11 @@ impl Param {
                 // The value came from a parameter whose length fits in u16.
                 Padding(n as u16)
             }
-            ParamType::SUPPORTED_EXTENSIONS => SupportedExtensions(r.list(1, "chunk types", |r| {
-                r.u8("chunk type").map(ChunkType)
-            })?),
+            ParamType::SUPPORTED_EXTENSIONS => {
+                SupportedExtensions(
+                    r.list(1, "chunk types", |r| r.u8("chunk type").map(ChunkType))?,
+                )
+            }
             ParamType::FORWARD_TSN_SUPPORTED => ForwardTsnSupported,
             ParamType::ADD_IP_ADDRESS
             | ParamType::DELETE_IP_ADDRESS
@@ -530,7 +538,11 @@ pub(crate) fn next_tlv(
             "length",
         ));
     }
-    let body = Reader::new(r.bytes(body_len, "value")?, start + PARAM_HEADER_LEN, context);
+    let body = Reader::new(
+        r.bytes(body_len, "value")?,
+        start + PARAM_HEADER_LEN,
+        context,
+    );
     // RFC 9260 §3.2: padding of the last TLV may be absent or not counted.
     r.skip_up_to(padded(len) - len);
     Ok((ty, body))

@@ -280,7 +280,10 @@ mod tests {
     #[test]
     fn param_type_actions() {
         assert_eq!(ParamType(0x0001).action(), UnrecognizedAction::Stop);
-        assert_eq!(ParamType(0x4001).action(), UnrecognizedAction::StopAndReport);
+        assert_eq!(
+            ParamType(0x4001).action(),
+            UnrecognizedAction::StopAndReport
+        );
         assert_eq!(ParamType::ECN_CAPABLE.action(), UnrecognizedAction::Skip);
         assert_eq!(
             ParamType::FORWARD_TSN_SUPPORTED.action(),

@@ -8,9 +8,7 @@
 use std::net::Ipv4Addr;
 
 use bytes::Bytes;
-use msctp_wire::chunk::{
-    Abort, Data, GapBlock, Heartbeat, Init, RawChunks, Sack, UnknownChunk,
-};
+use msctp_wire::chunk::{Abort, Data, GapBlock, Heartbeat, Init, RawChunks, Sack, UnknownChunk};
 use msctp_wire::{
     Chunk, CommonHeader, ErrorCause, ErrorKind, Packet, Param, ParamType, Ssn, Tsn,
     UnrecognizedAction,
@@ -23,7 +21,11 @@ fn reference_crc32c(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -93,7 +95,9 @@ fn init_with_two_ipv4_addresses() {
         })],
     };
     check(&bytes, &expected);
-    let Chunk::Init(init) = &expected.chunks[0] else { unreachable!() };
+    let Chunk::Init(init) = &expected.chunks[0] else {
+        unreachable!()
+    };
     assert_eq!(init.addresses().count(), 2);
 }
 
@@ -133,7 +137,9 @@ fn init_ack_with_cookie() {
         })],
     };
     check(&bytes, &expected);
-    let Chunk::InitAck(ack) = &expected.chunks[0] else { unreachable!() };
+    let Chunk::InitAck(ack) = &expected.chunks[0] else {
+        unreachable!()
+    };
     assert_eq!(ack.state_cookie().map(|c| c.len()), Some(13));
 }
 
@@ -270,7 +276,11 @@ fn unknown_chunks_of_each_action_class() {
         ],
     };
     check(&bytes, &expected);
-    let actions: Vec<_> = expected.chunks.iter().map(|c| c.chunk_type().action()).collect();
+    let actions: Vec<_> = expected
+        .chunks
+        .iter()
+        .map(|c| c.chunk_type().action())
+        .collect();
     assert_eq!(
         actions,
         [
@@ -319,7 +329,10 @@ fn bad_checksum() {
     let e = Packet::parse(Bytes::from(b.clone())).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadChecksum);
     // Without verification the packet still parses.
-    assert_eq!(Packet::parse_unverified(Bytes::from(b)).unwrap().chunks, vec![Chunk::CookieAck]);
+    assert_eq!(
+        Packet::parse_unverified(Bytes::from(b)).unwrap().chunks,
+        vec![Chunk::CookieAck]
+    );
 }
 
 /// Malformed input yields a typed error that names the offset and field.
@@ -329,23 +342,59 @@ fn malformed_inputs_name_the_problem() {
         // Shorter than the common header.
         ("1389 1389 aabb", ErrorKind::Truncated, 6),
         // Chunk length 2 < 4 (RFC 9260 §3.2).
-        ("1389 1389 aabbccdd 00000000 0b 00 0002", ErrorKind::LengthTooSmall, 14),
+        (
+            "1389 1389 aabbccdd 00000000 0b 00 0002",
+            ErrorKind::LengthTooSmall,
+            14,
+        ),
         // Chunk length points past the packet.
-        ("1389 1389 aabbccdd 00000000 0b 00 0010", ErrorKind::LengthTooLarge, 14),
+        (
+            "1389 1389 aabbccdd 00000000 0b 00 0010",
+            ErrorKind::LengthTooLarge,
+            14,
+        ),
         // Three stray bytes after the last chunk.
-        ("1389 1389 aabbccdd 00000000 0b 00 0004 000000", ErrorKind::Truncated, 16),
+        (
+            "1389 1389 aabbccdd 00000000 0b 00 0004 000000",
+            ErrorKind::Truncated,
+            16,
+        ),
         // SACK announcing one gap block but carrying none.
-        ("1389 1389 aabbccdd 00000000 03 00 0010 00000001 00001000 0001 0000", ErrorKind::BadLength, 28),
+        (
+            "1389 1389 aabbccdd 00000000 03 00 0010 00000001 00001000 0001 0000",
+            ErrorKind::BadLength,
+            28,
+        ),
         // IPv4 Address parameter of length 7.
-        ("1389 1389 00000000 00000000 01 00 001b 11223344 00020000 000a ffff 55667788 0005 0007 c00002 00", ErrorKind::Truncated, 36),
+        (
+            "1389 1389 00000000 00000000 01 00 001b 11223344 00020000 000a ffff 55667788 0005 0007 c00002 00",
+            ErrorKind::Truncated,
+            36,
+        ),
         // Parameter length running past the chunk.
-        ("1389 1389 00000000 00000000 01 00 001c 11223344 00020000 000a ffff 55667788 0005 0010 c0000201", ErrorKind::LengthTooLarge, 34),
+        (
+            "1389 1389 00000000 00000000 01 00 001c 11223344 00020000 000a ffff 55667788 0005 0010 c0000201",
+            ErrorKind::LengthTooLarge,
+            34,
+        ),
         // HEARTBEAT without Heartbeat Info.
-        ("1389 1389 00000000 00000000 04 00 0004", ErrorKind::Missing, 16),
+        (
+            "1389 1389 00000000 00000000 04 00 0004",
+            ErrorKind::Missing,
+            16,
+        ),
         // SHUTDOWN with a truncated Cumulative TSN Ack.
-        ("1389 1389 00000000 00000000 07 00 0006 0000 0000", ErrorKind::Truncated, 16),
+        (
+            "1389 1389 00000000 00000000 07 00 0006 0000 0000",
+            ErrorKind::Truncated,
+            16,
+        ),
         // COOKIE ACK with a body where none is allowed.
-        ("1389 1389 00000000 00000000 0b 00 0008 00000000", ErrorKind::Trailing, 16),
+        (
+            "1389 1389 00000000 00000000 0b 00 0008 00000000",
+            ErrorKind::Trailing,
+            16,
+        ),
     ];
     for (i, (h, kind, offset)) in cases.iter().enumerate() {
         let e = Packet::parse_unverified(Bytes::from(hex(h))).unwrap_err();

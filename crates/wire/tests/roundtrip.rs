@@ -8,8 +8,7 @@ use bytes::Bytes;
 use msctp_wire::chunk::*;
 use msctp_wire::param::parse_param_list;
 use msctp_wire::{
-    CauseCode, Chunk, ChunkType, CommonHeader, ErrorCause, Mid, Packet, Param, ParamType, Ssn,
-    Tsn,
+    CauseCode, Chunk, ChunkType, CommonHeader, ErrorCause, Mid, Packet, Param, ParamType, Ssn, Tsn,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -92,13 +91,16 @@ fn param() -> impl Strategy<Value = Param> {
             }
         }),
         any::<u32>().prop_map(|request_seq| SsnTsnResetRequest { request_seq }),
-        (any::<u32>(), any::<u32>(), proptest::option::of((tsn(), tsn()))).prop_map(
-            |(response_seq, result, next_tsns)| ReconfigResponse {
+        (
+            any::<u32>(),
+            any::<u32>(),
+            proptest::option::of((tsn(), tsn()))
+        )
+            .prop_map(|(response_seq, result, next_tsns)| ReconfigResponse {
                 response_seq,
                 result,
                 next_tsns
-            }
-        ),
+            }),
         (any::<u32>(), any::<u16>()).prop_map(|(request_seq, new_streams)| {
             AddOutgoingStreamsRequest {
                 request_seq,
@@ -174,19 +176,27 @@ fn init() -> impl Strategy<Value = Init> {
 fn chunk() -> impl Strategy<Value = Chunk> {
     let flags4 = any::<[bool; 4]>();
     prop_oneof![
-        (tsn(), any::<u16>(), any::<u16>(), any::<u32>(), flags4, bytes(300)).prop_map(
-            |(tsn, stream, ssn, ppid, [u, b, e, i], payload)| Chunk::Data(Data {
-                tsn,
-                stream,
-                ssn: Ssn(ssn),
-                ppid,
-                unordered: u,
-                begin: b,
-                end: e,
-                immediate: i,
-                payload
-            })
-        ),
+        (
+            tsn(),
+            any::<u16>(),
+            any::<u16>(),
+            any::<u32>(),
+            flags4,
+            bytes(300)
+        )
+            .prop_map(
+                |(tsn, stream, ssn, ppid, [u, b, e, i], payload)| Chunk::Data(Data {
+                    tsn,
+                    stream,
+                    ssn: Ssn(ssn),
+                    ppid,
+                    unordered: u,
+                    begin: b,
+                    end: e,
+                    immediate: i,
+                    payload
+                })
+            ),
         init().prop_map(Chunk::Init),
         init().prop_map(Chunk::InitAck),
         (
@@ -223,19 +233,27 @@ fn chunk() -> impl Strategy<Value = Chunk> {
                 hmac,
             })
         }),
-        (tsn(), any::<u16>(), any::<u32>(), any::<u32>(), flags4, bytes(300)).prop_map(
-            |(tsn, stream, mid, ppid_or_fsn, [u, b, e, i], payload)| Chunk::IData(IData {
-                tsn,
-                stream,
-                mid: Mid(mid),
-                ppid_or_fsn,
-                unordered: u,
-                begin: b,
-                end: e,
-                immediate: i,
-                payload
-            })
-        ),
+        (
+            tsn(),
+            any::<u16>(),
+            any::<u32>(),
+            any::<u32>(),
+            flags4,
+            bytes(300)
+        )
+            .prop_map(|(tsn, stream, mid, ppid_or_fsn, [u, b, e, i], payload)| {
+                Chunk::IData(IData {
+                    tsn,
+                    stream,
+                    mid: Mid(mid),
+                    ppid_or_fsn,
+                    unordered: u,
+                    begin: b,
+                    end: e,
+                    immediate: i,
+                    payload,
+                })
+            }),
         (any::<u32>(), vec(param(), 0..4))
             .prop_map(|(serial, params)| Chunk::AsconfAck(AsconfAck { serial, params })),
         vec(param(), 0..3).prop_map(|params| Chunk::ReConfig(ReConfig { params })),

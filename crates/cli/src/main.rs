@@ -1,0 +1,81 @@
+//! The `msctp` command: the user-facing front of the msctp stack.
+//!
+//! Subcommands follow the contract in DESIGN.md. `decode` is implemented;
+//! `demo`, `lab`, `server`, `client` and `bench` are not written yet and say so
+//! with a non-zero exit status instead of pretending to work.
+
+mod decode;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// msctp: a userspace, multi-homed SCTP stack.
+#[derive(Debug, Parser)]
+#[command(name = "msctp", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode the SCTP packets of a pcap or pcapng file, chunk by chunk.
+    Decode(decode::Args),
+    /// Run the multi-homing scenarios on the simulator (not yet implemented).
+    Demo {
+        /// Any arguments; the command is not implemented yet.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// Set up and run the two-link namespace lab (not yet implemented).
+    Lab {
+        /// Any arguments; the command is not implemented yet.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// Run an SCTP server over raw IP or UDP (not yet implemented).
+    Server {
+        /// Any arguments; the command is not implemented yet.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// Run an SCTP client over raw IP or UDP (not yet implemented).
+    Client {
+        /// Any arguments; the command is not implemented yet.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// Measure bulk transfer against `msctp server --mode discard` (not yet implemented).
+    Bench {
+        /// Any arguments; the command is not implemented yet.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+}
+
+fn not_yet(name: &str, what: &str) -> ExitCode {
+    eprintln!(
+        "msctp {name}: not yet implemented. It will {what}; see the project's open issues. \
+         What works today: `msctp decode FILE.pcap`."
+    );
+    ExitCode::from(3)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Decode(args) => decode::run(&args),
+        Command::Demo { .. } => not_yet(
+            "demo",
+            "run the normal-operation and failover scenarios of the multi-homing reference on the simulator",
+        ),
+        Command::Lab { .. } => not_yet(
+            "lab",
+            "build the two-link namespace lab and run the iptables failover experiment",
+        ),
+        Command::Server { .. } => not_yet("server", "serve SCTP over raw IP or UDP"),
+        Command::Client { .. } => not_yet("client", "connect over raw IP or UDP"),
+        Command::Bench { .. } => not_yet("bench", "measure bulk goodput"),
+    }
+}
