@@ -1,0 +1,108 @@
+//! Retransmission: T3-rtx expiry (RFC 9260 §6.3.3) with failover to an
+//! alternate destination (§6.4.1), fast retransmit (§7.2.4), and the path
+//! error counting that drives SCTP-PF (RFC 7829) and path failure (§8.2).
+
+use std::time::Instant;
+
+use msctp_wire::Tsn;
+
+use super::Association;
+use crate::path::PathState;
+
+impl Association {
+    /// RFC 9260 §6.3.3: T3-rtx expired for path `p`.
+    pub(crate) fn on_t3_timeout(&mut self, now: Instant, p: usize) {
+        {
+            let path = self.paths.get_mut(p);
+            path.counters.timeouts += 1;
+            // E1 (§7.2.3): ssthresh = max(cwnd/2, 4 MTU), cwnd = 1 MTU.
+            path.cc.on_timeout();
+            // E2: back off the RTO.
+            path.rtt.back_off();
+        }
+        self.count_path_error(p, now);
+        if self.is_closed() {
+            return;
+        }
+        // RFC 9260 §6.4.1: retransmit to an active alternate destination
+        // when the peer is multi-homed.
+        let target = self.paths.alternate(p).unwrap_or(p);
+        // E3: every outstanding chunk sent to this destination is marked for
+        // retransmission.
+        let mut removed = 0;
+        for c in self.out.outstanding.iter_mut() {
+            if c.path != p || c.acked {
+                continue;
+            }
+            if c.in_flight {
+                c.in_flight = false;
+                removed += c.size();
+            }
+            if !c.retransmit {
+                c.retransmit = true;
+                self.out.marked += 1;
+            }
+            c.retransmit_path = target;
+        }
+        self.paths.get_mut(p).cc.on_removed(removed);
+        self.count_association_error();
+    }
+
+    /// RFC 9260 §7.2.4: the chunks `tsns` reached three miss indications.
+    pub(crate) fn fast_retransmit(&mut self, _now: Instant, tsns: &[Tsn]) {
+        let highest = self.out.highest_sent();
+        for &tsn in tsns {
+            let Some(i) = self.out.index_of(tsn) else {
+                continue;
+            };
+            let c = &mut self.out.outstanding[i];
+            c.fast_retransmitted = true;
+            let p = c.path;
+            if c.in_flight {
+                c.in_flight = false;
+                let size = c.size();
+                self.paths.get_mut(p).cc.on_removed(size);
+            }
+            let c = &mut self.out.outstanding[i];
+            if !c.retransmit {
+                c.retransmit = true;
+                c.retransmit_path = p;
+                self.out.marked += 1;
+            }
+            // Enter fast recovery on this destination (once per recovery).
+            self.paths.get_mut(p).cc.on_fast_retransmit(highest);
+            self.out.fast_retransmit_pending = true;
+        }
+    }
+
+    /// Counts an error against path `p` (a T3-rtx expiry or an unanswered
+    /// HEARTBEAT) and moves it to PF (RFC 7829 §5) or inactive (RFC 9260
+    /// §8.2) past the thresholds.
+    pub(crate) fn count_path_error(&mut self, p: usize, now: Instant) {
+        let path = self.paths.get_mut(p);
+        path.error_count += 1;
+        let errors = path.error_count;
+        let state = path.state;
+        if state == PathState::Unconfirmed {
+            return;
+        }
+        if errors > self.config.path_max_retrans {
+            self.set_path_state(p, PathState::Inactive);
+        } else if self
+            .config
+            .pf_max_retrans
+            .is_some_and(|pf| errors > pf)
+            && state == PathState::Active
+        {
+            self.set_path_state(p, PathState::PotentiallyFailed);
+        }
+        let path = self.paths.get(p);
+        if path.state != PathState::Active && path.probe.is_none() {
+            // RFC 7829 §5: a PF path is probed with heartbeats every RTO;
+            // an inactive one keeps being probed too (RFC 9260 §8.3).
+            let rto = path.rto();
+            let _ = rto;
+            self.paths.get_mut(p).hb_timer.set(now);
+        }
+    }
+}

@@ -1,0 +1,647 @@
+//! The endpoint: one SCTP port on a set of local addresses, owning its
+//! associations.
+//!
+//! It routes each received packet to its association by peer address and
+//! port (RFC 9260 §8.5 then checks the verification tag), answers INIT
+//! statelessly with an INIT ACK carrying a signed State Cookie (§5.1.3; no
+//! state is allocated until a valid COOKIE ECHO arrives), builds associations
+//! from valid cookies (§5.1.5) or hands them to an existing association
+//! (§5.2.4), and answers out-of-the-blue packets as §8.4 says.
+//!
+//! # Drive contract
+//!
+//! Like [`Association`]: feed [`Endpoint::handle`] and
+//! [`Endpoint::handle_timeout`], then drain [`Endpoint::poll_transmit`],
+//! re-read [`Endpoint::poll_timeout`], drain [`Endpoint::poll_event`] and
+//! [`Endpoint::accept`]. Application calls go through
+//! [`Endpoint::association_mut`].
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use msctp_wire::chunk::{Abort, Init, OperationError, RawChunks, ShutdownComplete};
+use msctp_wire::{Chunk, ChunkType, CommonHeader, ErrorCause, Packet, Param, crc32c};
+
+use crate::association::handshake::{address_params, unrecognized_params};
+use crate::association::{Association, Transmit};
+use crate::config::Config;
+use crate::cookie::{self, CookieContents, CookieError, CookieKeys};
+use crate::event::Event;
+use crate::rng::Rng;
+use crate::timer::earliest;
+
+/// Identifies an association of an endpoint. Never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AssociationHandle(pub u64);
+
+/// Why `connect` failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// No peer address was given.
+    #[error("no peer address given")]
+    NoPeerAddress,
+    /// An association with that peer already exists.
+    #[error("an association with {0} already exists")]
+    AlreadyConnected(IpAddr),
+    /// The endpoint holds `max_associations` already.
+    #[error("too many associations")]
+    TooManyAssociations,
+    /// No local address of the family of the peer address.
+    #[error("no local address can reach {0}")]
+    NoLocalAddress(IpAddr),
+}
+
+/// Counters of what the endpoint discarded or answered statelessly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Packets received.
+    pub packets: u64,
+    /// Dropped: checksum did not verify (RFC 9260 §6.8).
+    pub bad_checksum: u64,
+    /// Dropped: unparseable header or first chunk.
+    pub malformed: u64,
+    /// Dropped: addressed to another port.
+    pub wrong_port: u64,
+    /// Out-of-the-blue packets (RFC 9260 §8.4).
+    pub out_of_the_blue: u64,
+    /// INIT ACKs sent.
+    pub init_acks_sent: u64,
+    /// COOKIE ECHOs whose cookie did not verify.
+    pub bad_cookies: u64,
+    /// Stale cookies answered with a Stale Cookie error.
+    pub stale_cookies: u64,
+}
+
+/// An SCTP endpoint.
+#[derive(Debug)]
+pub struct Endpoint {
+    config: Arc<Config>,
+    local_addrs: Vec<IpAddr>,
+    port: u16,
+    listening: bool,
+    rng: Rng,
+    keys: CookieKeys,
+    assocs: BTreeMap<u64, Association>,
+    next_id: u64,
+    by_peer: HashMap<(IpAddr, u16), u64>,
+    accept_queue: VecDeque<AssociationHandle>,
+    responses: VecDeque<Transmit>,
+    stats: EndpointStats,
+}
+
+impl Endpoint {
+    /// An endpoint on `port` with `local_addrs`. It does not accept
+    /// associations until [`Endpoint::listen`].
+    pub fn new(config: Config, local_addrs: Vec<IpAddr>, port: u16, now: Instant) -> Self {
+        let keys = CookieKeys::new(config.cookie_secret, now);
+        let rng = Rng::new(config.rng_seed);
+        Endpoint {
+            config: Arc::new(config),
+            local_addrs,
+            port,
+            listening: false,
+            rng,
+            keys,
+            assocs: BTreeMap::new(),
+            next_id: 1,
+            by_peer: HashMap::new(),
+            accept_queue: VecDeque::new(),
+            responses: VecDeque::new(),
+            stats: EndpointStats::default(),
+        }
+    }
+
+    /// Accept (or stop accepting) incoming associations.
+    pub fn listen(&mut self, on: bool) {
+        self.listening = on;
+    }
+
+    /// The local port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The local addresses.
+    pub fn local_addrs(&self) -> &[IpAddr] {
+        &self.local_addrs
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What the endpoint dropped or answered by itself.
+    pub fn stats(&self) -> EndpointStats {
+        self.stats
+    }
+
+    /// Replaces the cookie secret; cookies signed with the previous one stay
+    /// valid for their lifetime (RFC 9260 §5.1.3 suggests changing it).
+    pub fn rotate_cookie_secret(&mut self, secret: [u8; 32]) {
+        self.keys.rotate(secret);
+    }
+
+    /// Starts an association to `peer_addrs` (tried in turn for INIT) on
+    /// `peer_port`.
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        peer_addrs: &[IpAddr],
+        peer_port: u16,
+    ) -> Result<AssociationHandle, ConnectError> {
+        let first = *peer_addrs.first().ok_or(ConnectError::NoPeerAddress)?;
+        for a in peer_addrs {
+            if self.by_peer.contains_key(&(*a, peer_port)) {
+                return Err(ConnectError::AlreadyConnected(*a));
+            }
+        }
+        if !self.local_addrs.iter().any(|l| l.is_ipv4() == first.is_ipv4()) {
+            return Err(ConnectError::NoLocalAddress(first));
+        }
+        if self.assocs.len() >= self.config.max_associations {
+            return Err(ConnectError::TooManyAssociations);
+        }
+        let rng = Rng::new(self.rng.next_u64());
+        let a = Association::connect(
+            self.config.clone(),
+            now,
+            self.port,
+            self.local_addrs.clone(),
+            peer_addrs,
+            peer_port,
+            rng,
+        );
+        Ok(self.insert(a))
+    }
+
+    fn insert(&mut self, a: Association) -> AssociationHandle {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.assocs.insert(id, a);
+        self.sync_routes(id);
+        AssociationHandle(id)
+    }
+
+    /// Re-registers the peer addresses of association `id` for routing.
+    fn sync_routes(&mut self, id: u64) {
+        self.by_peer.retain(|_, v| *v != id);
+        if let Some(a) = self.assocs.get(&id) {
+            let port = a.peer_port();
+            for addr in a.peer_addrs() {
+                self.by_peer.insert((addr, port), id);
+            }
+        }
+    }
+
+    /// The association `h`, if it still exists.
+    pub fn association(&self, h: AssociationHandle) -> Option<&Association> {
+        self.assocs.get(&h.0)
+    }
+
+    /// The association `h`, for application calls.
+    pub fn association_mut(&mut self, h: AssociationHandle) -> Option<&mut Association> {
+        self.assocs.get_mut(&h.0)
+    }
+
+    /// All associations.
+    pub fn associations(&self) -> impl Iterator<Item = (AssociationHandle, &Association)> {
+        self.assocs.iter().map(|(k, v)| (AssociationHandle(*k), v))
+    }
+
+    /// The next association accepted from a peer's INIT.
+    pub fn accept(&mut self) -> Option<AssociationHandle> {
+        self.accept_queue.pop_front()
+    }
+
+    /// Processes a received SCTP packet sent from `remote` to `local`.
+    pub fn handle(&mut self, now: Instant, local: IpAddr, remote: IpAddr, packet: Bytes) {
+        self.stats.packets += 1;
+        // RFC 9260 §6.8: verify the checksum first.
+        if !crc32c::verify(&packet) {
+            self.stats.bad_checksum += 1;
+            return;
+        }
+        let Ok(header) = CommonHeader::parse(&packet) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        if header.dst_port != self.port {
+            self.stats.wrong_port += 1;
+            return;
+        }
+        // RFC 9260 §8.4 rule 1: non-unicast sources are ignored.
+        if remote.is_multicast() || remote.is_unspecified() || is_broadcast(remote) {
+            self.stats.out_of_the_blue += 1;
+            return;
+        }
+        let Some(Ok(first)) = RawChunks::new(packet.clone()).next() else {
+            self.stats.malformed += 1;
+            return;
+        };
+        let id = self.by_peer.get(&(remote, header.src_port)).copied();
+        match first.ty {
+            ChunkType::INIT => self.on_init(now, local, remote, &header, &packet, id),
+            ChunkType::COOKIE_ECHO => {
+                let Ok(Chunk::CookieEcho(ce)) = Chunk::parse(&first) else {
+                    self.stats.malformed += 1;
+                    return;
+                };
+                self.on_cookie_echo(now, local, remote, &header, &packet, &ce.cookie, id);
+            }
+            _ => match id {
+                Some(id) => {
+                    if let Some(a) = self.assocs.get_mut(&id) {
+                        a.handle_packet(now, local, remote, packet);
+                    }
+                    self.sync_routes(id);
+                }
+                None => self.out_of_the_blue(local, remote, &header, &packet),
+            },
+        }
+    }
+
+    fn respond(&mut self, local: IpAddr, remote: IpAddr, header: &CommonHeader, vtag: u32, chunk: Chunk) {
+        let packet = Packet {
+            header: CommonHeader {
+                src_port: self.port,
+                dst_port: header.src_port,
+                verification_tag: vtag,
+            },
+            chunks: vec![chunk],
+        };
+        self.responses.push_back(Transmit {
+            source: local,
+            destination: remote,
+            payload: Bytes::from(packet.emit()),
+        });
+    }
+
+    /// RFC 9260 §8.4: a packet that belongs to no association.
+    fn out_of_the_blue(&mut self, local: IpAddr, remote: IpAddr, header: &CommonHeader, packet: &Bytes) {
+        self.stats.out_of_the_blue += 1;
+        let mut types = Vec::new();
+        for raw in RawChunks::new(packet.clone()) {
+            match raw {
+                Ok(r) => types.push(r.ty),
+                Err(_) => break,
+            }
+        }
+        // Rule 2: ABORT → discard. Rule 6: SHUTDOWN COMPLETE → discard.
+        // Rule 7: COOKIE ACK or a Stale Cookie ERROR → discard.
+        if types.iter().any(|t| {
+            matches!(
+                *t,
+                ChunkType::ABORT | ChunkType::SHUTDOWN_COMPLETE | ChunkType::COOKIE_ACK
+            )
+        }) {
+            return;
+        }
+        if types.contains(&ChunkType::ERROR) {
+            return;
+        }
+        if types.contains(&ChunkType::SHUTDOWN_ACK) {
+            // Rule 5: SHUTDOWN COMPLETE with the T bit, reflecting the tag.
+            self.respond(
+                local,
+                remote,
+                header,
+                header.verification_tag,
+                Chunk::ShutdownComplete(ShutdownComplete { t_bit: true }),
+            );
+            return;
+        }
+        // Rule 8: ABORT with the T bit, reflecting the tag.
+        self.respond(
+            local,
+            remote,
+            header,
+            header.verification_tag,
+            Chunk::Abort(Abort {
+                t_bit: true,
+                causes: vec![],
+            }),
+        );
+    }
+
+    /// RFC 9260 §5.1: answer an INIT with an INIT ACK carrying a cookie, or
+    /// with an ABORT when it cannot be accepted.
+    fn on_init(
+        &mut self,
+        now: Instant,
+        local: IpAddr,
+        remote: IpAddr,
+        header: &CommonHeader,
+        packet: &Bytes,
+        existing: Option<u64>,
+    ) {
+        let Ok(Packet { chunks, .. }) = Packet::parse_unverified(packet.clone()) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        // RFC 9260 §6.10: INIT is never bundled; §8.5.1 A: its tag is 0.
+        let [Chunk::Init(init)] = chunks.as_slice() else {
+            self.stats.malformed += 1;
+            return;
+        };
+        if header.verification_tag != 0 || init.initiate_tag == 0 {
+            // RFC 9260 §3.3.2: an Initiate Tag of 0 means discard.
+            self.stats.malformed += 1;
+            return;
+        }
+        let abort = |cause: ErrorCause| {
+            Chunk::Abort(Abort {
+                t_bit: false,
+                causes: vec![cause],
+            })
+        };
+        if init.outbound_streams == 0 || init.inbound_streams == 0 {
+            // RFC 9260 §3.3.2: zero streams is an invalid mandatory parameter.
+            let c = abort(ErrorCause::InvalidMandatoryParameter);
+            self.respond(local, remote, header, init.initiate_tag, c);
+            return;
+        }
+        if existing.is_none() && !self.listening {
+            // RFC 9260 §8.4 rule 3 / §5.1: nobody accepts associations here.
+            let c = abort(ErrorCause::OutOfResource);
+            self.respond(local, remote, header, init.initiate_tag, c);
+            return;
+        }
+        let (report, usable) = unrecognized_params(&init.params);
+        let params = &init.params[..usable];
+        if let Some(p) = params.iter().find(|p| matches!(p, Param::HostNameAddress(_))) {
+            // RFC 9260 §5.1.2 B: Host Name Address is deprecated; msctp never
+            // resolves names and aborts with Unresolvable Address.
+            let c = abort(ErrorCause::UnresolvableAddress(tlv(p)));
+            self.respond(local, remote, header, init.initiate_tag, c);
+            return;
+        }
+        let types = params.iter().find_map(|p| match p {
+            Param::SupportedAddressTypes(t) => Some(t.clone()),
+            _ => None,
+        });
+        let (v4, v6) = match &types {
+            Some(t) => (t.contains(&5), t.contains(&6)),
+            None => (remote.is_ipv4(), remote.is_ipv6()),
+        };
+        let usable_locals: Vec<IpAddr> = self
+            .local_addrs
+            .iter()
+            .copied()
+            .filter(|a| (a.is_ipv4() && v4) || (a.is_ipv6() && v6))
+            .collect();
+        if usable_locals.is_empty() && types.is_some() {
+            // RFC 9260 §5.1.2: the peer's Supported Address Types cannot be
+            // satisfied.
+            let c = abort(ErrorCause::UnresolvableAddress(
+                params
+                    .iter()
+                    .find(|p| matches!(p, Param::SupportedAddressTypes(_)))
+                    .map(tlv)
+                    .unwrap_or_default(),
+            ));
+            self.respond(local, remote, header, init.initiate_tag, c);
+            return;
+        }
+        let mut locals = usable_locals;
+        if !locals.contains(&local) {
+            locals.insert(0, local);
+        }
+        locals.truncate(cookie::MAX_COOKIE_ADDRESSES);
+        let mut peer_addrs: Vec<IpAddr> = params.iter().filter_map(Param::as_address).collect();
+        peer_addrs.retain(|a| *a != remote);
+        peer_addrs.truncate(cookie::MAX_COOKIE_ADDRESSES.min(self.config.max_peer_addresses));
+        let (local_vtag, local_tsn, local_tie, peer_tie) = match existing
+            .and_then(|id| self.assocs.get_mut(&id))
+        {
+            Some(a) => a.init_ack_values(),
+            None => (
+                self.rng.nonzero_u32(),
+                msctp_wire::Tsn(self.rng.next_u32()),
+                0,
+                0,
+            ),
+        };
+        let preservative = params.iter().find_map(|p| match p {
+            Param::CookiePreservative(ms) => Some(*ms),
+            _ => None,
+        });
+        let outbound_streams = self.config.outbound_streams.min(init.inbound_streams);
+        let inbound_streams = init.outbound_streams.min(self.config.max_inbound_streams);
+        let contents = CookieContents {
+            created_us: self.keys.timestamp(now),
+            lifespan: cookie::lifespan_with_preservative(
+                self.config.valid_cookie_life,
+                preservative,
+                self.config.max_cookie_preservative,
+            ),
+            local_port: self.port,
+            peer_port: header.src_port,
+            local_vtag,
+            peer_vtag: init.initiate_tag,
+            local_initial_tsn: local_tsn.0,
+            peer_initial_tsn: init.initial_tsn.0,
+            peer_a_rwnd: init.a_rwnd,
+            outbound_streams,
+            inbound_streams,
+            local_tie_tag: local_tie,
+            peer_tie_tag: peer_tie,
+            init_source: remote,
+            init_destination: local,
+            peer_addresses: peer_addrs,
+            local_addresses: locals.clone(),
+            peer_features: 0,
+            peer_supported_address_types: u8::from(v4) | (u8::from(v6) << 1),
+        };
+        let Ok(sealed) = self.keys.seal(&contents) else {
+            return;
+        };
+        let mut ack_params = vec![Param::StateCookie(sealed)];
+        // RFC 9260 §5.1.2: list our other addresses; the INIT ACK's source
+        // is the INIT's destination. Supported Address Types is INIT-only.
+        ack_params.extend(
+            address_params(&locals, local, remote)
+                .into_iter()
+                .filter(|p| p.as_address().is_some()),
+        );
+        // RFC 9260 §3.2.1: report unrecognized parameters in the INIT ACK.
+        ack_params.extend(report.into_iter().map(Param::UnrecognizedParameter));
+        let ack = Chunk::InitAck(Init {
+            initiate_tag: local_vtag,
+            a_rwnd: self.config.receive_window,
+            outbound_streams: self.config.outbound_streams,
+            inbound_streams: self.config.max_inbound_streams,
+            initial_tsn: local_tsn,
+            params: ack_params,
+        });
+        self.stats.init_acks_sent += 1;
+        self.respond(local, remote, header, init.initiate_tag, ack);
+    }
+
+    /// RFC 9260 §5.1.5, §5.2.4: a COOKIE ECHO.
+    #[allow(clippy::too_many_arguments)]
+    fn on_cookie_echo(
+        &mut self,
+        now: Instant,
+        local: IpAddr,
+        remote: IpAddr,
+        header: &CommonHeader,
+        packet: &Bytes,
+        cookie: &[u8],
+        existing: Option<u64>,
+    ) {
+        let contents = match self.keys.open(cookie, now) {
+            Ok(c) => c,
+            Err(CookieError::Stale {
+                staleness_us,
+                contents,
+            }) => {
+                if contents.matches_header(header.src_port, header.dst_port, header.verification_tag) {
+                    // RFC 9260 §5.1.5 step 4, §5.2.6: report a Stale Cookie.
+                    self.stats.stale_cookies += 1;
+                    self.respond(
+                        local,
+                        remote,
+                        header,
+                        contents.peer_vtag,
+                        Chunk::Error(OperationError {
+                            causes: vec![ErrorCause::StaleCookie(staleness_us)],
+                        }),
+                    );
+                }
+                return;
+            }
+            Err(_) => {
+                // RFC 9260 §5.1.5 step 2: a cookie that does not verify is
+                // discarded silently.
+                self.stats.bad_cookies += 1;
+                return;
+            }
+        };
+        // RFC 9260 §5.1.5 step 3.
+        if !contents.matches_header(header.src_port, header.dst_port, header.verification_tag) {
+            self.stats.bad_cookies += 1;
+            return;
+        }
+        let id = match existing {
+            Some(id) => {
+                let Some(a) = self.assocs.get_mut(&id) else {
+                    return;
+                };
+                if !a.on_cookie_echo(now, local, remote, &contents) {
+                    return;
+                }
+                id
+            }
+            None => {
+                if self.assocs.len() >= self.config.max_associations || !self.listening {
+                    self.respond(
+                        local,
+                        remote,
+                        header,
+                        contents.peer_vtag,
+                        Chunk::Abort(Abort {
+                            t_bit: false,
+                            causes: vec![ErrorCause::OutOfResource],
+                        }),
+                    );
+                    return;
+                }
+                let rng = Rng::new(self.rng.next_u64());
+                let a = Association::accept(
+                    self.config.clone(),
+                    now,
+                    &contents,
+                    self.local_addrs.clone(),
+                    local,
+                    remote,
+                    rng,
+                );
+                let h = self.insert(a);
+                self.accept_queue.push_back(h);
+                h.0
+            }
+        };
+        // The chunks bundled after the COOKIE ECHO (DATA, typically).
+        if let Some(a) = self.assocs.get_mut(&id) {
+            a.handle_packet_after_first(now, local, remote, packet.clone());
+        }
+        self.sync_routes(id);
+    }
+
+    /// The next packet to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        if let Some(t) = self.responses.pop_front() {
+            return Some(t);
+        }
+        for a in self.assocs.values_mut() {
+            if let Some(t) = a.poll_transmit(now) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// The earliest instant [`Endpoint::handle_timeout`] must be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        earliest(self.assocs.values().map(Association::poll_timeout))
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let ids: Vec<u64> = self.assocs.keys().copied().collect();
+        for id in ids {
+            if let Some(a) = self.assocs.get_mut(&id) {
+                if a.poll_timeout().is_some_and(|t| t <= now) {
+                    a.handle_timeout(now);
+                }
+            }
+        }
+    }
+
+    /// The next event of any association.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<(AssociationHandle, Event)> {
+        let mut found = None;
+        for (id, a) in self.assocs.iter_mut() {
+            if let Some(e) = a.poll_event() {
+                found = Some((AssociationHandle(*id), e));
+                break;
+            }
+        }
+        if found.is_none() {
+            self.reap();
+        }
+        found
+    }
+
+    /// Drops closed associations that have nothing left to send or report.
+    fn reap(&mut self) {
+        let dead: Vec<u64> = self
+            .assocs
+            .iter()
+            .filter(|(_, a)| a.is_closed() && a.is_drained())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in dead {
+            self.assocs.remove(&id);
+            self.by_peer.retain(|_, v| *v != id);
+        }
+    }
+}
+
+fn is_broadcast(a: IpAddr) -> bool {
+    matches!(a, IpAddr::V4(v) if v.is_broadcast())
+}
+
+fn tlv(p: &Param) -> Bytes {
+    let mut b = bytes::BytesMut::new();
+    p.emit(&mut b);
+    b.truncate(p.len());
+    b.freeze()
+}

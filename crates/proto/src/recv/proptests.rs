@@ -1,0 +1,389 @@
+//! Property tests of [`Receiver`]: whatever the arrival order, duplication,
+//! loss and window pressure, every message comes out exactly once, ordered
+//! ones in SSN order per stream; and no chunk sequence makes it panic or
+//! break its bounds.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bytes::Bytes;
+use msctp_wire::chunk::{Data, ForwardTsn, ForwardTsnStream};
+use msctp_wire::{Ssn, Tsn};
+use proptest::prelude::*;
+
+use super::*;
+
+/// Tiny deterministic generator for orders and losses (seeded by proptest).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.next() % one_in == 0
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            v.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// A user message as the peer sends it.
+#[derive(Debug, Clone)]
+struct Msg {
+    stream: u16,
+    unordered: bool,
+    payload: Vec<u8>,
+    frag: usize,
+}
+
+fn msg(max_len: usize, max_frag: usize) -> impl Strategy<Value = Msg> {
+    (
+        0u16..4,
+        prop::bool::weighted(0.25),
+        prop::collection::vec(any::<u8>(), 1..=max_len),
+        1..=max_frag,
+    )
+        .prop_map(|(stream, unordered, payload, frag)| Msg {
+            stream,
+            unordered,
+            payload,
+            frag,
+        })
+}
+
+fn initial_tsn() -> impl Strategy<Value = u32> {
+    prop_oneof![any::<u32>(), (0u32..64).prop_map(|d| u32::MAX - d)]
+}
+
+/// The peer's DATA chunks for `msgs` from `initial` (RFC 9260 §6.9:
+/// consecutive TSNs per message, SSNs per stream from 0 for ordered ones),
+/// and the first TSN of each message.
+fn to_chunks(initial: u32, msgs: &[Msg]) -> (Vec<Data>, Vec<Tsn>) {
+    let mut tsn = Tsn(initial);
+    let mut next_ssn = [0u16; 4];
+    let mut chunks = Vec::new();
+    let mut firsts = Vec::new();
+    for m in msgs {
+        let ssn = if m.unordered {
+            0xdead
+        } else {
+            let s = next_ssn[usize::from(m.stream)];
+            next_ssn[usize::from(m.stream)] = s.wrapping_add(1);
+            s
+        };
+        firsts.push(tsn);
+        let n = m.payload.len().div_ceil(m.frag);
+        for (i, p) in m.payload.chunks(m.frag).enumerate() {
+            chunks.push(Data {
+                tsn,
+                stream: m.stream,
+                ssn: Ssn(ssn),
+                ppid: u32::from(m.stream) << 16 | 0xabc,
+                unordered: m.unordered,
+                begin: i == 0,
+                end: i == n - 1,
+                immediate: false,
+                payload: Bytes::copy_from_slice(p),
+            });
+            tsn = tsn.next();
+        }
+    }
+    (chunks, firsts)
+}
+
+/// Collects delivered messages and pieces and checks the delivery rules as
+/// they come: pieces of one message follow each other on their stream with
+/// nothing of that stream in between; ordered messages in SSN order.
+#[derive(Default)]
+struct App {
+    /// Completed messages by first TSN: (stream, unordered, payload).
+    done: BTreeMap<u32, (u16, bool, Vec<u8>)>,
+    /// Partial message in progress per stream: (first TSN, bytes so far).
+    partial: HashMap<u16, (Tsn, Vec<u8>)>,
+    /// Next expected SSN per stream (ordered).
+    next_ssn: HashMap<u16, u16>,
+}
+
+impl App {
+    fn take(&mut self, m: ReceivedMessage) {
+        assert!(!m.aborted, "nothing is abandoned here");
+        let mut bytes = Vec::new();
+        if let Some((first, so_far)) = self.partial.remove(&m.stream) {
+            // RFC 6458 partial delivery: the rest follows on that stream.
+            assert_eq!(m.first_tsn, first, "another message inside a partial delivery");
+            bytes = so_far;
+        }
+        bytes.extend_from_slice(&m.payload);
+        if !m.complete {
+            self.partial.insert(m.stream, (m.first_tsn, bytes));
+            return;
+        }
+        if !m.unordered {
+            // RFC 9260 §6.6: SSN order within a stream.
+            let next = self.next_ssn.entry(m.stream).or_insert(0);
+            assert_eq!(m.ssn, Ssn(*next), "ordered delivery out of SSN order");
+            *next = next.wrapping_add(1);
+        }
+        let prev = self.done.insert(m.first_tsn.0, (m.stream, m.unordered, bytes));
+        assert!(prev.is_none(), "delivered twice");
+    }
+
+    fn check(&self, msgs: &[Msg], firsts: &[Tsn]) {
+        assert!(self.partial.is_empty());
+        assert_eq!(self.done.len(), msgs.len());
+        for (m, first) in msgs.iter().zip(firsts) {
+            let (stream, unordered, payload) = &self.done[&first.0];
+            assert_eq!(*stream, m.stream);
+            assert_eq!(*unordered, m.unordered);
+            assert_eq!(payload, &m.payload);
+        }
+    }
+}
+
+fn sack_acks(sack: &Sack, tsn: Tsn) -> bool {
+    let d = tsn.distance(sack.cum_tsn_ack);
+    d <= 0
+        || sack
+            .gap_blocks
+            .iter()
+            .any(|g| (i32::from(g.start)..=i32::from(g.end)).contains(&d))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// RFC 9260 §6.2, §6.6, §6.9: any permutation, with duplicates, of the
+    /// fragments of messages on several streams delivers exactly those
+    /// messages (ordered ones in SSN order per stream); duplicates are
+    /// reported; the cumulative TSN ends at the last TSN.
+    #[test]
+    fn any_permutation_delivers_everything(
+        initial in initial_tsn(),
+        msgs in prop::collection::vec(msg(40, 16), 1..40),
+        seed in any::<u64>(),
+    ) {
+        let (chunks, firsts) = to_chunks(initial, &msgs);
+        let mut rng = Rng(seed | 1);
+        let mut order: Vec<usize> = (0..chunks.len()).collect();
+        rng.shuffle(&mut order);
+        let mut feed = Vec::new();
+        for &i in &order {
+            feed.push(i);
+            if rng.chance(4) {
+                feed.insert(feed.len() - rng.below(feed.len()), i);
+            }
+        }
+        let cfg = ReceiveConfig {
+            window: 1 << 20,
+            max_gap_blocks: 64,
+            max_dup_tsns: 1024,
+            max_tsns_ahead: 65_535,
+        };
+        let mut r = Receiver::new(Tsn(initial), 4, cfg);
+        let mut app = App::default();
+        let mut seen = vec![false; chunks.len()];
+        let mut dups = 0;
+        for i in feed {
+            let out = r.on_data(&chunks[i]);
+            if seen[i] {
+                prop_assert_eq!(out, DataOutcome::Duplicate);
+                dups += 1;
+            } else {
+                prop_assert_eq!(out, DataOutcome::Accepted);
+                seen[i] = true;
+            }
+            if rng.chance(3) {
+                while let Some(m) = r.poll_message() {
+                    app.take(m);
+                }
+            }
+            r.check_invariants();
+        }
+        while let Some(m) = r.poll_message() {
+            app.take(m);
+        }
+        app.check(&msgs, &firsts);
+        let last = chunks.last().unwrap().tsn;
+        prop_assert_eq!(r.cum_tsn(), last);
+        prop_assert!(!r.has_gaps());
+        prop_assert_eq!(r.buffered_bytes(), 0);
+        let sack = r.build_sack();
+        prop_assert_eq!(sack.dup_tsns.len(), dups);
+        prop_assert_eq!(sack.a_rwnd, 1 << 20);
+    }
+
+    /// RFC 9260 §6.2, §6.9 under window pressure: a lossy, reordering peer
+    /// that retransmits what the SACKs do not cover (and probes with one
+    /// chunk when a_rwnd is 0) gets every message through, also messages
+    /// larger than the window (partial delivery), while the buffer never
+    /// exceeds the window by more than one chunk.
+    #[test]
+    fn small_window_with_loss_delivers_everything(
+        initial in initial_tsn(),
+        window in 64u32..1500,
+        msgs in prop::collection::vec(msg(3000, 300), 1..25),
+        seed in any::<u64>(),
+    ) {
+        let (chunks, firsts) = to_chunks(initial, &msgs);
+        let mut rng = Rng(seed | 1);
+        let cfg = ReceiveConfig {
+            window,
+            max_gap_blocks: 16,
+            max_dup_tsns: 16,
+            max_tsns_ahead: 65_535,
+        };
+        let mut r = Receiver::new(Tsn(initial), 4, cfg);
+        let mut app = App::default();
+        let mut sack = r.build_sack();
+        let last = chunks.last().unwrap().tsn;
+        let mut rounds = 0;
+        while sack.cum_tsn_ack != last {
+            rounds += 1;
+            prop_assert!(rounds < 20_000, "no progress: cum {:?}", sack.cum_tsn_ack);
+            let mut send: Vec<usize> =
+                (0..chunks.len()).filter(|&i| !sack_acks(&sack, chunks[i].tsn)).collect();
+            if sack.a_rwnd == 0 {
+                // RFC 9260 §6.1 A: one chunk may always be in flight.
+                send.truncate(1);
+            } else {
+                rng.shuffle(&mut send);
+            }
+            for i in send {
+                if rng.chance(8) {
+                    continue; // lost
+                }
+                let out = r.on_data(&chunks[i]);
+                prop_assert!(!matches!(
+                    out,
+                    DataOutcome::InvalidStream | DataOutcome::EmptyPayload | DataOutcome::Dropped(DropReason::TooFarAhead)
+                ));
+                prop_assert!(r.buffered_bytes() <= window as usize + 300);
+                if rng.chance(4) {
+                    if let Some(m) = r.poll_message() {
+                        app.take(m);
+                    }
+                }
+            }
+            r.check_invariants();
+            if !rng.chance(5) {
+                while let Some(m) = r.poll_message() {
+                    app.take(m);
+                }
+            }
+            sack = r.build_sack();
+        }
+        while let Some(m) = r.poll_message() {
+            app.take(m);
+        }
+        app.check(&msgs, &firsts);
+        prop_assert_eq!(r.buffered_bytes(), 0);
+    }
+
+    /// No panics and bounds kept for garbage: random TSNs, flags, streams
+    /// and SSNs, empty payloads, FORWARD TSNs, stream count changes.
+    #[test]
+    fn garbage_never_panics(
+        initial in initial_tsn(),
+        window in 0u32..64,
+        max_ahead in 0u32..200,
+        max_blocks in 0usize..5,
+        ops in prop::collection::vec(op(), 1..300),
+    ) {
+        let cfg = ReceiveConfig {
+            window,
+            max_gap_blocks: max_blocks,
+            max_dup_tsns: 3,
+            max_tsns_ahead: max_ahead,
+        };
+        let mut r = Receiver::new(Tsn(initial), 3, cfg);
+        for op in ops {
+            match op {
+                Op::Data { off, far, stream, ssn, flags, len } => {
+                    let tsn = if far { Tsn(off) } else { Tsn(initial.wrapping_add(off % 256)) };
+                    let d = Data {
+                        tsn,
+                        stream,
+                        ssn: Ssn(ssn),
+                        ppid: 0,
+                        unordered: flags & 4 != 0,
+                        begin: flags & 2 != 0,
+                        end: flags & 1 != 0,
+                        immediate: false,
+                        payload: Bytes::from(vec![flags; len]),
+                    };
+                    let _ = r.on_data(&d);
+                    prop_assert!(r.buffered_bytes() <= window as usize + 4);
+                }
+                Op::Forward { off, skips } => {
+                    let _ = r.on_forward_tsn(&ForwardTsn {
+                        new_cum_tsn: Tsn(initial.wrapping_add(off)),
+                        streams: skips
+                            .into_iter()
+                            .map(|(stream, ssn)| ForwardTsnStream { stream, ssn: Ssn(ssn) })
+                            .collect(),
+                    });
+                }
+                Op::Poll(n) => {
+                    for _ in 0..n {
+                        let _ = r.poll_message();
+                    }
+                }
+                Op::Sack => {
+                    let sack = r.build_sack();
+                    prop_assert!(sack.gap_blocks.len() <= max_blocks);
+                    prop_assert!(sack.dup_tsns.len() <= 3);
+                    let mut prev = 0u32;
+                    for g in &sack.gap_blocks {
+                        prop_assert!(u32::from(g.start) > prev && g.start <= g.end);
+                        prev = u32::from(g.end) + 1;
+                    }
+                    prop_assert_eq!(sack.a_rwnd, r.a_rwnd());
+                }
+                Op::Streams(n) => r.set_inbound_streams(u16::from(n)),
+            }
+            r.check_invariants();
+        }
+    }
+}
+
+/// One step of the garbage test.
+#[derive(Debug, Clone)]
+enum Op {
+    Data {
+        off: u32,
+        far: bool,
+        stream: u16,
+        ssn: u16,
+        flags: u8,
+        len: usize,
+    },
+    Forward {
+        off: u32,
+        skips: Vec<(u16, u16)>,
+    },
+    Poll(u8),
+    Sack,
+    Streams(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        10 => (any::<u32>(), prop::bool::weighted(0.05), 0u16..5, 0u16..4, 0u8..8, 0usize..=4).prop_map(
+            |(off, far, stream, ssn, flags, len)| Op::Data { off, far, stream, ssn, flags, len }
+        ),
+        1 => (0u32..300, prop::collection::vec((0u16..5, 0u16..6), 0..4))
+            .prop_map(|(off, skips)| Op::Forward { off, skips }),
+        2 => (0u8..4).prop_map(Op::Poll),
+        2 => Just(Op::Sack),
+        1 => (0u8..5).prop_map(Op::Streams),
+    ]
+}

@@ -1,0 +1,779 @@
+//! `Reassembly`: turns accepted DATA chunks into user messages (RFC 9260
+//! §6.9), orders them per stream by Stream Sequence Number or lets unordered
+//! ones through at once (RFC 9260 §6.6), applies the stream part of FORWARD
+//! TSN (RFC 3758 §3.6), delivers the prefix of a message too large for the
+//! window piece by piece (partial delivery, RFC 9260 §6.9 and RFC 6458
+//! §8.1.21), and gives up the highest held chunk when the window is full
+//! (RFC 9260 §6.2).
+//!
+//! It knows nothing of the cumulative TSN: the [`super::Receiver`] decides
+//! which chunks are new and passes them with their unwrapped TSN (a `u64`,
+//! see [`super::tsn_map::TsnMap::unwrap`]).
+//!
+//! # How fragments are held
+//!
+//! Every chunk not yet delivered sits in one map keyed by unwrapped TSN. The
+//! fragments of one message have consecutive TSNs, the first with B, the last
+//! with E, all on one stream with one U flag and, when ordered, one SSN
+//! (RFC 9260 §6.9). Held fragments are grouped into *runs*: maximal ranges of
+//! consecutive TSNs in which each fragment can continue the previous one
+//! (same stream, U flag and SSN; the earlier without E, the later without B).
+//! A run that starts with B and ends with E is a complete message. Inserting
+//! a fragment merges at most two runs, so completion is found in O(log n)
+//! whatever the arrival order.
+//!
+//! A complete message is delivered at once when unordered, or when ordered
+//! and its SSN is the next expected on its stream; otherwise it waits,
+//! registered in its stream's index, and stays in the map as fragments (so
+//! that the window-full rule can still give up its highest TSN).
+//!
+//! # Output
+//!
+//! Delivered messages go to a queue in delivery order, as
+//! [`ReceivedMessage`]s. A single-fragment message reuses the chunk's
+//! `Bytes`; a multi-fragment one is concatenated once.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bytes::{Bytes, BytesMut};
+use msctp_wire::chunk::{Data, ForwardTsnStream};
+use msctp_wire::{Ssn, Tsn};
+
+use super::tsn_map::wrap;
+
+/// A user message, or a piece of one under partial delivery, ready for the
+/// application.
+///
+/// # Partial delivery
+///
+/// A message whose fragments would fill the whole receive window cannot be
+/// reassembled (the peer could never send the rest), so its in-order prefix
+/// is handed out in pieces, like RFC 6458 §8.1.21's
+/// `SCTP_PARTIAL_DELIVERY_POINT`. Every piece but the last has
+/// `complete: false`; the rest follows, in TSN order, on the same stream, and
+/// no other message of that stream (ordered or unordered) is delivered in
+/// between; messages of other streams may be. All pieces of one message carry
+/// the same `stream`, `ssn`, `ppid`, `unordered` and `first_tsn`. The last
+/// piece has `complete: true`. If the peer abandons the message instead
+/// (FORWARD TSN, RFC 3758 §3.6), the last piece is empty with
+/// `aborted: true` and `complete: false` (RFC 6458's
+/// `SCTP_PARTIAL_DELIVERY_ABORTED`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// Stream identifier.
+    pub stream: u16,
+    /// Stream Sequence Number; meaningless for unordered messages (RFC 9260
+    /// §6.6: the receiver ignores it), reported as received.
+    pub ssn: Ssn,
+    /// Payload Protocol Identifier of the first fragment.
+    pub ppid: u32,
+    /// Delivered without regard to SSN order (U flag, RFC 9260 §6.6).
+    pub unordered: bool,
+    /// TSN of the message's first fragment.
+    pub first_tsn: Tsn,
+    /// User data (of this piece, under partial delivery).
+    pub payload: Bytes,
+    /// Whether this is the whole message or its last piece; `false` for the
+    /// earlier pieces of a partially delivered message.
+    pub complete: bool,
+    /// Set on an empty, final piece when a partially delivered message was
+    /// abandoned by the peer (RFC 3758 §3.6); no more pieces of it follow.
+    pub aborted: bool,
+}
+
+/// One held DATA chunk.
+#[derive(Debug, Clone)]
+struct Fragment {
+    stream: u16,
+    ssn: Ssn,
+    ppid: u32,
+    unordered: bool,
+    begin: bool,
+    end: bool,
+    payload: Bytes,
+}
+
+impl Fragment {
+    /// RFC 9260 §6.9: whether `next` (at the following TSN) can continue the
+    /// message that `self` is part of.
+    fn continued_by(&self, next: &Fragment) -> bool {
+        !self.end
+            && !next.begin
+            && self.stream == next.stream
+            && self.unordered == next.unordered
+            && (self.unordered || self.ssn == next.ssn)
+    }
+}
+
+/// A message under partial delivery on a stream.
+#[derive(Debug, Clone, Copy)]
+struct Partial {
+    unordered: bool,
+    ssn: Ssn,
+    ppid: u32,
+    /// Unwrapped TSN of the message's first fragment.
+    first: u64,
+    /// Unwrapped TSN of the next fragment to hand out.
+    next: u64,
+}
+
+/// Per inbound stream state.
+#[derive(Debug, Clone, Default)]
+struct StreamState {
+    /// Next SSN to deliver in order (RFC 9260 §6.5: SSNs start at 0).
+    next_ssn: Ssn,
+    /// Complete ordered messages waiting for their turn: (SSN, first TSN).
+    ordered: BTreeSet<(u16, u64)>,
+    /// Complete messages (unordered, or ordered ones released by FORWARD
+    /// TSN) that wait for the stream's partial delivery to end, by first TSN.
+    deferred: BTreeSet<u64>,
+    /// The message under partial delivery, if any.
+    partial: Option<Partial>,
+}
+
+/// Per-stream reassembly and ordering of accepted DATA chunks.
+#[derive(Debug, Clone)]
+pub(crate) struct Reassembly {
+    /// Held fragments by unwrapped TSN.
+    frags: BTreeMap<u64, Fragment>,
+    /// Runs of held fragments: first TSN → last TSN (inclusive).
+    runs: BTreeMap<u64, u64>,
+    /// Inbound streams.
+    streams: Vec<StreamState>,
+    /// Messages and pieces ready for the application, in delivery order.
+    ready: VecDeque<ReceivedMessage>,
+    /// Payload bytes in `frags`.
+    held_bytes: usize,
+    /// Payload bytes in `ready`.
+    ready_bytes: usize,
+}
+
+impl Reassembly {
+    /// Reassembly for `inbound_streams` streams, all starting at SSN 0.
+    pub(crate) fn new(inbound_streams: u16) -> Self {
+        Reassembly {
+            frags: BTreeMap::new(),
+            runs: BTreeMap::new(),
+            streams: vec![StreamState::default(); usize::from(inbound_streams)],
+            ready: VecDeque::new(),
+            held_bytes: 0,
+            ready_bytes: 0,
+        }
+    }
+
+    /// Number of inbound streams.
+    pub(crate) fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Payload bytes held for reassembly or ordering.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.held_bytes
+    }
+
+    /// Payload bytes delivered but not yet taken by the application.
+    pub(crate) fn ready_bytes(&self) -> usize {
+        self.ready_bytes
+    }
+
+    /// Messages and pieces ready for the application.
+    pub(crate) fn ready_messages(&self) -> usize {
+        self.ready.len()
+    }
+
+    /// The next message or piece in delivery order.
+    pub(crate) fn poll(&mut self) -> Option<ReceivedMessage> {
+        let m = self.ready.pop_front()?;
+        self.ready_bytes -= m.payload.len();
+        Some(m)
+    }
+
+    /// Changes the number of inbound streams (RFC 6525 adds streams). New
+    /// streams start at SSN 0; held data of removed streams is discarded.
+    pub(crate) fn set_stream_count(&mut self, n: u16) {
+        let n = usize::from(n);
+        if n < self.streams.len() {
+            let doomed: Vec<u64> = self
+                .runs
+                .keys()
+                .copied()
+                .filter(|s| usize::from(self.frags[s].stream) >= n)
+                .collect();
+            for s in doomed {
+                self.discard_run(s);
+            }
+        }
+        self.streams.resize_with(n, StreamState::default);
+    }
+
+    /// Takes a new DATA chunk at unwrapped TSN `tsn` (never seen before, on
+    /// an existing stream, with a non-empty payload: the caller checks) and
+    /// delivers whatever it completes.
+    pub(crate) fn insert(&mut self, tsn: u64, data: &Data) {
+        let st = usize::from(data.stream);
+        if st >= self.streams.len() || self.frags.contains_key(&tsn) {
+            return;
+        }
+        let frag = Fragment {
+            stream: data.stream,
+            ssn: data.ssn,
+            ppid: data.ppid,
+            unordered: data.unordered,
+            begin: data.begin,
+            end: data.end,
+            payload: data.payload.clone(),
+        };
+        let stream = &mut self.streams[st];
+        // Fast path: a whole message that can go straight out, never stored
+        // (RFC 9260 §6.6: unordered at once; ordered when its turn).
+        if frag.begin && frag.end && stream.partial.is_none() {
+            if frag.unordered {
+                self.push_whole(tsn, frag);
+                return;
+            }
+            if frag.ssn == stream.next_ssn {
+                stream.next_ssn = stream.next_ssn.next();
+                self.push_whole(tsn, frag);
+                self.flush(st);
+                return;
+            }
+        }
+        self.held_bytes += frag.payload.len();
+        self.frags.insert(tsn, frag);
+        // Merge with the run ending just below and the run starting just
+        // above, when this fragment continues / is continued by them.
+        let mut start = tsn;
+        let mut end = tsn;
+        let this = &self.frags[&tsn];
+        let joins_prev = self.frags.get(&tsn.wrapping_sub(1)).is_some_and(|p| p.continued_by(this));
+        let joins_next = self.frags.get(&(tsn + 1)).is_some_and(|n| this.continued_by(n));
+        if joins_prev {
+            if let Some((&s, _)) = self.runs.range(..tsn).next_back() {
+                start = s;
+            }
+        }
+        if joins_next {
+            if let Some(e) = self.runs.remove(&(tsn + 1)) {
+                end = e;
+            }
+        }
+        self.runs.insert(start, end);
+        self.on_run_changed(start);
+    }
+
+    /// Looks at the run starting at `start` after it grew: continues a
+    /// partial delivery, or delivers / registers a completed message.
+    fn on_run_changed(&mut self, start: u64) {
+        let Some(&end) = self.runs.get(&start) else {
+            return;
+        };
+        let first = &self.frags[&start];
+        let st = usize::from(first.stream);
+        let stream = &self.streams[st];
+        if let Some(p) = stream.partial {
+            if p.next == start && self.continues_partial(&p, first) {
+                self.hand_out_pieces(st, start);
+                return;
+            }
+        }
+        if !(first.begin && self.frags[&end].end) {
+            return;
+        }
+        // A complete message (RFC 9260 §6.9).
+        let (unordered, ssn) = (first.unordered, first.ssn);
+        let stream = &mut self.streams[st];
+        if stream.partial.is_some() {
+            if unordered {
+                stream.deferred.insert(start);
+            } else {
+                stream.ordered.insert((ssn.0, start));
+            }
+            return;
+        }
+        if unordered {
+            // RFC 9260 §6.6: unordered messages bypass the ordering.
+            self.deliver_run(start);
+        } else if ssn == stream.next_ssn {
+            stream.next_ssn = ssn.next();
+            self.deliver_run(start);
+            self.flush(st);
+        } else {
+            // RFC 9260 §6.6: hold until the SSNs before it are delivered.
+            stream.ordered.insert((ssn.0, start));
+        }
+    }
+
+    /// Whether `frag` (at the partial's next TSN) continues its message.
+    fn continues_partial(&self, p: &Partial, frag: &Fragment) -> bool {
+        !frag.begin && frag.unordered == p.unordered && (p.unordered || frag.ssn == p.ssn)
+    }
+
+    /// Delivers whatever waits on stream `st` now that nothing blocks it:
+    /// deferred complete messages (TSN order), then ordered ones in SSN
+    /// order from the next expected SSN (RFC 9260 §6.6).
+    fn flush(&mut self, st: usize) {
+        if self.streams[st].partial.is_some() {
+            return;
+        }
+        while let Some(start) = self.streams[st].deferred.pop_first() {
+            self.deliver_run(start);
+        }
+        loop {
+            let stream = &mut self.streams[st];
+            let ssn = stream.next_ssn;
+            let Some(&key) = stream.ordered.range((ssn.0, 0)..=(ssn.0, u64::MAX)).next() else {
+                break;
+            };
+            stream.ordered.remove(&key);
+            stream.next_ssn = ssn.next();
+            self.deliver_run(key.1);
+        }
+    }
+
+    /// Queues a single-fragment message that was never stored (zero-copy).
+    fn push_whole(&mut self, tsn: u64, frag: Fragment) {
+        self.ready_bytes += frag.payload.len();
+        self.ready.push_back(ReceivedMessage {
+            stream: frag.stream,
+            ssn: frag.ssn,
+            ppid: frag.ppid,
+            unordered: frag.unordered,
+            first_tsn: wrap(tsn),
+            payload: frag.payload,
+            complete: true,
+            aborted: false,
+        });
+    }
+
+    /// Removes the complete run starting at `start` and queues its message:
+    /// the chunk's own `Bytes` for one fragment, one concatenation otherwise.
+    fn deliver_run(&mut self, start: u64) {
+        let Some(end) = self.runs.remove(&start) else {
+            return;
+        };
+        let mut first = None;
+        let mut total = 0;
+        let mut parts = Vec::new();
+        for tsn in start..=end {
+            let Some(f) = self.frags.remove(&tsn) else {
+                continue;
+            };
+            total += f.payload.len();
+            if first.is_none() {
+                first = Some((f.stream, f.ssn, f.ppid, f.unordered));
+            }
+            parts.push(f.payload);
+        }
+        let Some((stream, ssn, ppid, unordered)) = first else {
+            return;
+        };
+        self.held_bytes -= total;
+        self.ready_bytes += total;
+        let payload = if parts.len() == 1 {
+            parts.pop().unwrap_or_default()
+        } else {
+            let mut buf = BytesMut::with_capacity(total);
+            for p in &parts {
+                buf.extend_from_slice(p);
+            }
+            buf.freeze()
+        };
+        self.ready.push_back(ReceivedMessage {
+            stream,
+            ssn,
+            ppid,
+            unordered,
+            first_tsn: wrap(start),
+            payload,
+            complete: true,
+            aborted: false,
+        });
+    }
+
+    /// Hands out the run starting at `start` as pieces of the partial
+    /// delivery on stream `st`; ends the partial delivery when its last
+    /// fragment (E) goes out, then releases what waited.
+    fn hand_out_pieces(&mut self, st: usize, start: u64) {
+        let Some(end) = self.runs.remove(&start) else {
+            return;
+        };
+        let Some(mut p) = self.streams[st].partial else {
+            return;
+        };
+        let mut finished = false;
+        for tsn in start..=end {
+            let Some(f) = self.frags.remove(&tsn) else {
+                break;
+            };
+            let len = f.payload.len();
+            self.held_bytes -= len;
+            self.ready_bytes += len;
+            finished = f.end;
+            self.ready.push_back(ReceivedMessage {
+                stream: f.stream,
+                ssn: p.ssn,
+                ppid: p.ppid,
+                unordered: p.unordered,
+                first_tsn: wrap(p.first),
+                payload: f.payload,
+                complete: f.end,
+                aborted: false,
+            });
+            p.next = tsn + 1;
+        }
+        let stream = &mut self.streams[st];
+        if finished {
+            stream.partial = None;
+            if !p.unordered {
+                stream.next_ssn = p.ssn.next();
+            }
+            self.flush(st);
+        } else {
+            stream.partial = Some(p);
+        }
+    }
+
+    /// Partial delivery (RFC 9260 §6.9: a receiver out of buffer space while
+    /// waiting for more fragments SHOULD hand out part of the message). While
+    /// held bytes reach `point`, starts handing out the in-order prefix of
+    /// the lowest-TSN message that has its first fragment, is incomplete,
+    /// and is at the head of its stream (next SSN, or unordered), on a stream
+    /// without a partial delivery already. Returns whether anything started.
+    pub(crate) fn partial_deliver(&mut self, point: usize) -> bool {
+        let mut started = false;
+        while self.held_bytes >= point {
+            let candidate = self.runs.iter().find_map(|(&s, &e)| {
+                let f = &self.frags[&s];
+                let stream = &self.streams[usize::from(f.stream)];
+                let head = f.begin
+                    && !self.frags[&e].end
+                    && stream.partial.is_none()
+                    && (f.unordered || f.ssn == stream.next_ssn);
+                head.then_some((s, f.stream, f.unordered, f.ssn, f.ppid))
+            });
+            let Some((start, stream, unordered, ssn, ppid)) = candidate else {
+                break;
+            };
+            let st = usize::from(stream);
+            self.streams[st].partial = Some(Partial {
+                unordered,
+                ssn,
+                ppid,
+                first: start,
+                next: start,
+            });
+            self.hand_out_pieces(st, start);
+            started = true;
+        }
+        started
+    }
+
+    /// RFC 9260 §6.2 (window full): gives up the highest held fragment if
+    /// its TSN is above `above`, returning its TSN and payload length, so
+    /// that the caller can forget the TSN. A complete message that waited
+    /// becomes incomplete again. Fragments already handed out are never
+    /// taken back.
+    pub(crate) fn drop_highest_above(&mut self, above: u64) -> Option<(u64, usize)> {
+        let (&tsn, _) = self.frags.last_key_value()?;
+        if tsn <= above {
+            return None;
+        }
+        let (&start, &end) = self.runs.range(..=tsn).next_back()?;
+        debug_assert_eq!(end, tsn);
+        let was_complete = self.frags[&start].begin && self.frags[&end].end;
+        if was_complete {
+            self.unregister(start);
+        }
+        let f = self.frags.remove(&tsn)?;
+        if start == tsn {
+            self.runs.remove(&start);
+        } else {
+            self.runs.insert(start, tsn - 1);
+        }
+        self.held_bytes -= f.payload.len();
+        Some((tsn, f.payload.len()))
+    }
+
+    /// Payload bytes of held fragments with TSN above `above`: what
+    /// [`Reassembly::drop_highest_above`] could free.
+    pub(crate) fn held_bytes_above(&self, above: u64) -> usize {
+        self.frags
+            .range(above.saturating_add(1)..)
+            .map(|(_, f)| f.payload.len())
+            .sum()
+    }
+
+    /// Removes a complete held run from its stream's indexes.
+    fn unregister(&mut self, start: u64) {
+        let f = &self.frags[&start];
+        let stream = &mut self.streams[usize::from(f.stream)];
+        stream.ordered.remove(&(f.ssn.0, start));
+        stream.deferred.remove(&start);
+    }
+
+    /// Discards the run starting at `start` with all its fragments.
+    fn discard_run(&mut self, start: u64) {
+        let Some(end) = self.runs.remove(&start) else {
+            return;
+        };
+        if self.frags[&start].begin && self.frags[&end].end {
+            self.unregister(start);
+        }
+        for tsn in start..=end {
+            if let Some(f) = self.frags.remove(&tsn) {
+                self.held_bytes -= f.payload.len();
+            }
+        }
+    }
+
+    /// FORWARD TSN (RFC 3758 §3.6) with unwrapped New Cumulative TSN
+    /// `new_cum`:
+    ///
+    /// * a partial delivery whose next fragment is at or below `new_cum` is
+    ///   aborted (its message was abandoned);
+    /// * incomplete messages with a fragment at or below `new_cum` are
+    ///   dropped (the sender abandoned them); complete ones are kept;
+    /// * on each listed stream, SSNs up to the given one are skipped: held
+    ///   complete messages with those SSNs (stranded data) are delivered, and
+    ///   the stream continues from the following SSN.
+    ///
+    /// Streams not below the stream count are ignored.
+    pub(crate) fn forward(&mut self, new_cum: u64, skips: &[ForwardTsnStream]) {
+        // Abort partial deliveries whose rest was abandoned.
+        for st in 0..self.streams.len() {
+            if self.streams[st].partial.is_some_and(|p| p.next <= new_cum) {
+                self.abort_partial(st);
+            }
+        }
+        // Drop abandoned incomplete messages.
+        let abandoned: Vec<u64> = self
+            .runs
+            .range(..=new_cum)
+            .filter(|&(s, e)| !(self.frags[s].begin && self.frags[e].end))
+            .map(|(&s, _)| s)
+            .collect();
+        for s in abandoned {
+            self.discard_run(s);
+        }
+        // A run just above that starts mid-message continues an abandoned
+        // message (a sender abandons whole messages, RFC 3758 §3.5), unless
+        // it is the rest of a partial delivery.
+        if self.runs.contains_key(&(new_cum + 1)) {
+            let f = &self.frags[&(new_cum + 1)];
+            let continues = self.streams[usize::from(f.stream)]
+                .partial
+                .is_some_and(|p| p.next == new_cum + 1);
+            if !f.begin && !continues {
+                self.discard_run(new_cum + 1);
+            }
+        }
+        // Skip SSNs on ordered streams.
+        for skip in skips {
+            self.skip_ssn(usize::from(skip.stream), skip.ssn);
+        }
+        for st in 0..self.streams.len() {
+            self.flush(st);
+        }
+    }
+
+    /// RFC 3758 §3.6: stream `st` skips every SSN up to and including `ssn`.
+    fn skip_ssn(&mut self, st: usize, ssn: Ssn) {
+        let Some(stream) = self.streams.get(st) else {
+            return;
+        };
+        let next = stream.next_ssn;
+        let span = ssn.distance(next);
+        if span < 0 {
+            return; // Already past it: out of date.
+        }
+        // An ordered partial delivery is always of the next SSN, so skipping
+        // it abandons that message.
+        if stream.partial.is_some_and(|p| !p.unordered) {
+            self.abort_partial(st);
+        }
+        let stream = &mut self.streams[st];
+        // Stranded complete messages with a skipped SSN go out, in SSN order,
+        // after whatever unordered partial delivery is still going on.
+        let mut stranded: Vec<(i16, u16, u64)> = stream
+            .ordered
+            .iter()
+            .filter_map(|&(s, start)| {
+                let d = Ssn(s).distance(next);
+                (0..=span).contains(&d).then_some((d, s, start))
+            })
+            .collect();
+        stranded.sort_unstable();
+        for &(_, s, start) in &stranded {
+            stream.ordered.remove(&(s, start));
+        }
+        stream.next_ssn = ssn.next();
+        if stream.partial.is_some() {
+            stream.deferred.extend(stranded.iter().map(|&(_, _, start)| start));
+        } else {
+            for (_, _, start) in stranded {
+                self.deliver_run(start);
+            }
+        }
+    }
+
+    /// Ends the partial delivery on stream `st` with an empty aborted piece;
+    /// an ordered stream moves past the abandoned message's SSN.
+    fn abort_partial(&mut self, st: usize) {
+        let stream = &mut self.streams[st];
+        let Some(p) = stream.partial.take() else {
+            return;
+        };
+        if !p.unordered && stream.next_ssn == p.ssn {
+            stream.next_ssn = p.ssn.next();
+        }
+        self.ready.push_back(ReceivedMessage {
+            stream: st as u16,
+            ssn: p.ssn,
+            ppid: p.ppid,
+            unordered: p.unordered,
+            first_tsn: wrap(p.first),
+            payload: Bytes::new(),
+            complete: false,
+            aborted: true,
+        });
+        // The rest of the message, if held beyond a gap, is useless now.
+        if self.runs.contains_key(&p.next) {
+            self.discard_run(p.next);
+        }
+    }
+
+    /// Unwrapped TSNs of the held fragments (tests only).
+    #[cfg(test)]
+    pub(crate) fn held_tsns(&self) -> impl Iterator<Item = u64> + '_ {
+        self.frags.keys().copied()
+    }
+
+    /// Checks the internal invariants (tests only).
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let bytes: usize = self.frags.values().map(|f| f.payload.len()).sum();
+        assert_eq!(bytes, self.held_bytes);
+        let ready: usize = self.ready.iter().map(|m| m.payload.len()).sum();
+        assert_eq!(ready, self.ready_bytes);
+        let mut covered = 0;
+        let mut last_end = None;
+        for (&s, &e) in &self.runs {
+            assert!(s <= e);
+            if let Some(le) = last_end {
+                assert!(s > le);
+            }
+            last_end = Some(e);
+            for t in s..=e {
+                assert!(self.frags.contains_key(&t), "run {s}..={e} misses {t}");
+                if t > s {
+                    assert!(self.frags[&(t - 1)].continued_by(&self.frags[&t]));
+                }
+            }
+            covered += e - s + 1;
+            let complete = self.frags[&s].begin && self.frags[&e].end;
+            let f = &self.frags[&s];
+            let stream = &self.streams[usize::from(f.stream)];
+            let registered =
+                stream.ordered.contains(&(f.ssn.0, s)) || stream.deferred.contains(&s);
+            assert_eq!(complete, registered, "run {s}..={e}");
+        }
+        assert_eq!(covered as usize, self.frags.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frag(stream: u16, ssn: u16, unordered: bool, begin: bool, end: bool, p: &[u8]) -> Data {
+        Data {
+            tsn: Tsn(0),
+            stream,
+            ssn: Ssn(ssn),
+            ppid: 7,
+            unordered,
+            begin,
+            end,
+            immediate: false,
+            payload: Bytes::copy_from_slice(p),
+        }
+    }
+
+    fn drain(r: &mut Reassembly) -> Vec<ReceivedMessage> {
+        std::iter::from_fn(|| r.poll()).collect()
+    }
+
+    /// RFC 9260 §6.9: fragments B, middle, E with consecutive TSNs make one
+    /// message, whatever their arrival order.
+    #[test]
+    fn fragments_any_order() {
+        for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0]] {
+            let mut r = Reassembly::new(1);
+            let chunks = [
+                frag(0, 0, false, true, false, b"ab"),
+                frag(0, 0, false, false, false, b"cd"),
+                frag(0, 0, false, false, true, b"ef"),
+            ];
+            for (i, &k) in order.iter().enumerate() {
+                r.insert(100 + k, &chunks[k as usize]);
+                r.check_invariants();
+                if i < 2 {
+                    assert_eq!(r.ready_messages(), 0);
+                }
+            }
+            let got = drain(&mut r);
+            assert_eq!(got.len(), 1);
+            assert_eq!(&got[0].payload[..], b"abcdef");
+            assert_eq!(got[0].first_tsn, Tsn(100));
+            assert!(got[0].complete);
+            assert_eq!(r.held_bytes(), 0);
+        }
+    }
+
+    /// RFC 9260 §6.9: a fragment of another stream in between breaks the run;
+    /// B in the middle starts a new message.
+    #[test]
+    fn fragments_must_match() {
+        let mut r = Reassembly::new(2);
+        r.insert(1, &frag(0, 0, false, true, false, b"a"));
+        r.insert(2, &frag(1, 0, false, false, true, b"b"));
+        r.insert(3, &frag(0, 0, false, true, true, b"c"));
+        r.check_invariants();
+        // Stream 0 SSN 0 arrives whole at TSN 3 and is delivered; the
+        // fragment at TSN 1 can never complete.
+        let got = drain(&mut r);
+        assert_eq!(got.len(), 1);
+        assert_eq!(&got[0].payload[..], b"c");
+        assert_eq!(r.held_bytes(), 2);
+    }
+
+    /// RFC 3758 §3.6: dropping fragments at or below the new cumulative TSN
+    /// and skipping SSNs releases stranded ordered messages.
+    #[test]
+    fn forward_releases_stranded() {
+        let mut r = Reassembly::new(1);
+        // SSN 0: fragments 10 (B) and 11 missing E at 12; SSN 1 and 2 whole.
+        r.insert(10, &frag(0, 0, false, true, false, b"x"));
+        r.insert(13, &frag(0, 1, false, true, true, b"one"));
+        r.insert(14, &frag(0, 2, false, true, true, b"two"));
+        assert_eq!(r.ready_messages(), 0);
+        r.forward(12, &[ForwardTsnStream { stream: 0, ssn: Ssn(0) }]);
+        r.check_invariants();
+        let got = drain(&mut r);
+        let ps: Vec<&[u8]> = got.iter().map(|m| &m.payload[..]).collect();
+        assert_eq!(ps, vec![&b"one"[..], &b"two"[..]]);
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    /// RFC 3758 §3.6: a skipped SSN whose complete message is held is
+    /// delivered (stranded data), not dropped.
+    #[test]
+    fn forward_delivers_held_skipped_ssn() {
+        let mut r = Reassembly::new(1);
+        r.insert(12, &frag(0, 1, false, true, true, b"one"));
+        r.insert(13, &frag(0, 3, false, true, true, b"three"));
+        r.forward(11, &[ForwardTsnStream { stream: 0, ssn: Ssn(2) }]);
+        let ps: Vec<Bytes> = drain(&mut r).into_iter().map(|m| m.payload).collect();
+        assert_eq!(ps, vec![Bytes::from_static(b"one"), Bytes::from_static(b"three")]);
+    }
+}

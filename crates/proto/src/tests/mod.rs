@@ -1,0 +1,7 @@
+//! In-crate tests of the engine: two endpoints joined by an in-memory
+//! network with virtual time (quinn-proto's `Pair`), for the handshake, data
+//! transfer and teardown. Scenario tests with links, loss and failover live in
+//! `msctp-sim`.
+
+mod basic;
+mod pair;
