@@ -159,7 +159,11 @@ impl Endpoint {
                 return Err(ConnectError::AlreadyConnected(*a));
             }
         }
-        if !self.local_addrs.iter().any(|l| l.is_ipv4() == first.is_ipv4()) {
+        if !self
+            .local_addrs
+            .iter()
+            .any(|l| l.is_ipv4() == first.is_ipv4())
+        {
             return Err(ConnectError::NoLocalAddress(first));
         }
         if self.assocs.len() >= self.config.max_associations {
@@ -264,7 +268,14 @@ impl Endpoint {
         }
     }
 
-    fn respond(&mut self, local: IpAddr, remote: IpAddr, header: &CommonHeader, vtag: u32, chunk: Chunk) {
+    fn respond(
+        &mut self,
+        local: IpAddr,
+        remote: IpAddr,
+        header: &CommonHeader,
+        vtag: u32,
+        chunk: Chunk,
+    ) {
         let packet = Packet {
             header: CommonHeader {
                 src_port: self.port,
@@ -281,7 +292,13 @@ impl Endpoint {
     }
 
     /// RFC 9260 §8.4: a packet that belongs to no association.
-    fn out_of_the_blue(&mut self, local: IpAddr, remote: IpAddr, header: &CommonHeader, packet: &Bytes) {
+    fn out_of_the_blue(
+        &mut self,
+        local: IpAddr,
+        remote: IpAddr,
+        header: &CommonHeader,
+        packet: &Bytes,
+    ) {
         self.stats.out_of_the_blue += 1;
         let mut types = Vec::new();
         for raw in RawChunks::new(packet.clone()) {
@@ -372,7 +389,10 @@ impl Endpoint {
         }
         let (report, usable) = unrecognized_params(&init.params);
         let params = &init.params[..usable];
-        if let Some(p) = params.iter().find(|p| matches!(p, Param::HostNameAddress(_))) {
+        if let Some(p) = params
+            .iter()
+            .find(|p| matches!(p, Param::HostNameAddress(_)))
+        {
             // RFC 9260 §5.1.2 B: Host Name Address is deprecated; msctp never
             // resolves names and aborts with Unresolvable Address.
             let c = abort(ErrorCause::UnresolvableAddress(tlv(p)));
@@ -414,17 +434,16 @@ impl Endpoint {
         let mut peer_addrs: Vec<IpAddr> = params.iter().filter_map(Param::as_address).collect();
         peer_addrs.retain(|a| *a != remote);
         peer_addrs.truncate(cookie::MAX_COOKIE_ADDRESSES.min(self.config.max_peer_addresses));
-        let (local_vtag, local_tsn, local_tie, peer_tie) = match existing
-            .and_then(|id| self.assocs.get_mut(&id))
-        {
-            Some(a) => a.init_ack_values(),
-            None => (
-                self.rng.nonzero_u32(),
-                msctp_wire::Tsn(self.rng.next_u32()),
-                0,
-                0,
-            ),
-        };
+        let (local_vtag, local_tsn, local_tie, peer_tie) =
+            match existing.and_then(|id| self.assocs.get_mut(&id)) {
+                Some(a) => a.init_ack_values(),
+                None => (
+                    self.rng.nonzero_u32(),
+                    msctp_wire::Tsn(self.rng.next_u32()),
+                    0,
+                    0,
+                ),
+            };
         let preservative = params.iter().find_map(|p| match p {
             Param::CookiePreservative(ms) => Some(*ms),
             _ => None,
@@ -499,7 +518,11 @@ impl Endpoint {
                 staleness_us,
                 contents,
             }) => {
-                if contents.matches_header(header.src_port, header.dst_port, header.verification_tag) {
+                if contents.matches_header(
+                    header.src_port,
+                    header.dst_port,
+                    header.verification_tag,
+                ) {
                     // RFC 9260 §5.1.5 step 4, §5.2.6: report a Stale Cookie.
                     self.stats.stale_cookies += 1;
                     self.respond(

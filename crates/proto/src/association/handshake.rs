@@ -30,6 +30,13 @@ pub(crate) struct Handshake {
     pub path: usize,
     /// The cookie to echo.
     pub cookie: Option<Bytes>,
+    /// When the COOKIE ECHO was last sent (to measure the RTT for a Cookie
+    /// Preservative, RFC 9260 §5.2.6).
+    pub cookie_sent: Option<Instant>,
+    /// Handshakes restarted after a Stale Cookie error.
+    pub stale_restarts: u32,
+    /// Cookie life extension to ask for in the next INIT, in ms.
+    pub preservative_ms: Option<u32>,
 }
 
 /// Whether `local` may be announced to a peer at `peer` (loopback and
@@ -88,7 +95,10 @@ pub(crate) fn unrecognized_params(params: &[Param]) -> (Vec<Bytes>, usize) {
                 b.truncate(p.len());
                 report.push(b.freeze());
             }
-            if matches!(action, UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport) {
+            if matches!(
+                action,
+                UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport
+            ) {
                 return (report, i);
             }
         }
@@ -146,7 +156,13 @@ impl Association {
             outbound_streams: self.config.outbound_streams,
             inbound_streams: self.config.max_inbound_streams,
             initial_tsn: self.local_initial_tsn,
-            params: address_params(&self.local_addrs, source, peer),
+            params: {
+                let mut params = address_params(&self.local_addrs, source, peer);
+                if let Some(ms) = self.handshake.preservative_ms {
+                    params.insert(0, Param::CookiePreservative(ms));
+                }
+                params
+            },
         })
     }
 
@@ -165,13 +181,46 @@ impl Association {
         let Some(cookie) = self.handshake.cookie.clone() else {
             return;
         };
-        self.control.retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_)));
+        self.control
+            .retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_)));
         let dest = self.dest_of(self.handshake.path);
         // RFC 9260 §5.1: COOKIE ECHO comes first in its packet.
         self.control
             .push_front((dest, Chunk::CookieEcho(CookieEcho { cookie })));
         let rto = self.paths.get(self.handshake.path).rto();
         self.handshake.t1.set(now + rto);
+        self.handshake.cookie_sent = Some(now);
+    }
+
+    /// RFC 9260 §5.2.6: the peer found our cookie stale by `staleness_us`.
+    /// Start over with a new INIT asking, with a Cookie Preservative, for the
+    /// measured round trip plus the staleness (at most one second beyond the
+    /// RTT, as §5.2.6 advises), up to Max.Init.Retransmits times.
+    pub(crate) fn on_stale_cookie(&mut self, now: Instant, staleness_us: u32) {
+        self.handshake.stale_restarts += 1;
+        if self.handshake.stale_restarts > self.config.max_init_retransmits {
+            self.close(AssociationChange::CantStartAssociation {
+                reason: CloseReason::InitRetransmissionLimit,
+            });
+            return;
+        }
+        let rtt = self
+            .handshake
+            .cookie_sent
+            .map_or(std::time::Duration::ZERO, |t| {
+                now.saturating_duration_since(t)
+            });
+        let extra = std::time::Duration::from_micros(u64::from(staleness_us))
+            .min(std::time::Duration::from_secs(1));
+        self.handshake.preservative_ms = Some((rtt + extra).as_millis().max(1) as u32);
+        self.state = State::CookieWait;
+        self.peer.vtag = 0;
+        self.recv = None;
+        self.handshake.cookie = None;
+        self.handshake.retransmits = 0;
+        self.control
+            .retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_) | Chunk::Error(_)));
+        self.send_init(now);
     }
 
     /// RFC 9260 §5.1: T1-init or T1-cookie expired.
@@ -216,7 +265,10 @@ impl Association {
         self.peer.vtag = init.initiate_tag;
         let (report, usable) = unrecognized_params(&init.params);
         let params = &init.params[..usable];
-        if params.iter().any(|p| matches!(p, Param::HostNameAddress(_))) {
+        if params
+            .iter()
+            .any(|p| matches!(p, Param::HostNameAddress(_)))
+        {
             // RFC 9260 §5.1.2: Host Name Address is deprecated; we never
             // resolve it and abort with Unresolvable Address.
             let tlv = params
@@ -252,7 +304,9 @@ impl Association {
         // and the listed ones; only these are used from now on.
         let mut peer_addrs = vec![remote];
         for a in params.iter().filter_map(Param::as_address) {
-            if !peer_addrs.contains(&a) && self.local_addrs.iter().any(|l| l.is_ipv4() == a.is_ipv4()) {
+            if !peer_addrs.contains(&a)
+                && self.local_addrs.iter().any(|l| l.is_ipv4() == a.is_ipv4())
+            {
                 peer_addrs.push(a);
             }
         }

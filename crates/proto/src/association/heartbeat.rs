@@ -145,7 +145,12 @@ impl Association {
             address: path.remote,
         };
         let dest = (path.local, path.remote);
-        self.queue_control(dest, Chunk::Heartbeat(Heartbeat { info: info.encode() }));
+        self.queue_control(
+            dest,
+            Chunk::Heartbeat(Heartbeat {
+                info: info.encode(),
+            }),
+        );
     }
 
     /// RFC 9260 §8.3: answer a HEARTBEAT with a HEARTBEAT ACK carrying the

@@ -33,7 +33,14 @@ impl Association {
         self.handle_chunks(now, local, remote, packet, true);
     }
 
-    fn handle_chunks(&mut self, now: Instant, local: IpAddr, remote: IpAddr, packet: Bytes, skip_first: bool) {
+    fn handle_chunks(
+        &mut self,
+        now: Instant,
+        local: IpAddr,
+        remote: IpAddr,
+        packet: Bytes,
+        skip_first: bool,
+    ) {
         self.burst_budget = self.config.max_burst;
         let Ok(header) = CommonHeader::parse(&packet) else {
             return;
@@ -76,7 +83,10 @@ impl Association {
                         }),
                     );
                 }
-                if matches!(action, UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport) {
+                if matches!(
+                    action,
+                    UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport
+                ) {
                     break;
                 }
                 continue;
@@ -94,10 +104,8 @@ impl Association {
                         None => return,
                     }
                 }
-                Chunk::Sack(s) => {
-                    if self.is_established() || self.state == State::ShutdownAckSent {
-                        self.on_sack(now, &s);
-                    }
+                Chunk::Sack(s) if self.is_established() || self.state == State::ShutdownAckSent => {
+                    self.on_sack(now, &s);
                 }
                 Chunk::InitAck(init) => self.on_init_ack(now, local, remote, init),
                 Chunk::CookieAck => self.on_cookie_ack(now),
@@ -193,22 +201,8 @@ impl Association {
             ErrorCause::StaleCookie(us) => Some(*us),
             _ => None,
         });
-        if let (Some(_), State::CookieEchoed) = (stale, self.state) {
-            // RFC 9260 §5.2.6: restart the handshake with a fresh INIT
-            // (asking for a longer cookie life is optional; we do not).
-            self.handshake.retransmits += 1;
-            if self.handshake.retransmits > self.config.max_init_retransmits {
-                self.close(AssociationChange::CantStartAssociation {
-                    reason: CloseReason::InitRetransmissionLimit,
-                });
-                return;
-            }
-            self.state = State::CookieWait;
-            self.peer.vtag = 0;
-            self.recv = None;
-            self.handshake.cookie = None;
-            self.control.retain(|(_, c)| !matches!(c, Chunk::CookieEcho(_)));
-            self.send_init(now);
+        if let (Some(us), State::CookieEchoed) = (stale, self.state) {
+            self.on_stale_cookie(now, us);
             return;
         }
         self.on_remote_error(e.causes);

@@ -46,8 +46,8 @@ use crate::recv::Receiver;
 use crate::rng::Rng;
 use crate::timer::earliest;
 
-pub use outbound::SendOptions;
 use outbound::Outbound;
+pub use outbound::SendOptions;
 
 /// The association states of RFC 9260 §4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -176,6 +176,7 @@ pub struct Association {
 }
 
 impl Association {
+    #[allow(clippy::too_many_arguments)]
     fn base(
         config: Arc<Config>,
         now: Instant,
@@ -343,7 +344,9 @@ impl Association {
 
     /// Bytes that `send` can still accept.
     pub fn send_capacity(&self) -> usize {
-        self.config.send_buffer.saturating_sub(self.out.buffered_bytes())
+        self.config
+            .send_buffer
+            .saturating_sub(self.out.buffered_bytes())
     }
 
     /// Takes the next received message, if any.
@@ -353,7 +356,9 @@ impl Association {
         // RFC 9260 §6.2: a window update is sent when reading reopens a
         // window that was advertised as (nearly) closed.
         if let Some(r) = &self.recv {
-            if before < self.config.receive_window / 2 && r.a_rwnd() >= self.config.receive_window / 2 {
+            if before < self.config.receive_window / 2
+                && r.a_rwnd() >= self.config.receive_window / 2
+            {
                 self.sack.window_update = true;
             }
         }

@@ -69,6 +69,10 @@ impl OutChunk {
     }
 }
 
+/// What [`Outbound::next_chunk`] produces: a chunk and its requested
+/// destination, or a message for a stream that does not exist.
+pub(crate) type NextChunk = Result<(Data, Option<usize>), (SendOptions, Bytes)>;
+
 /// Queued and outstanding data of one association.
 #[derive(Debug)]
 pub(crate) struct Outbound {
@@ -183,11 +187,7 @@ impl Outbound {
     /// and, for the first fragment of an ordered message, its SSN. Messages
     /// for streams that do not exist are returned in `Err` for a SendFailed
     /// report.
-    pub fn next_chunk(
-        &mut self,
-        room: usize,
-        full: usize,
-    ) -> Option<Result<(Data, Option<usize>), (SendOptions, Bytes)>> {
+    pub fn next_chunk(&mut self, room: usize, full: usize) -> Option<NextChunk> {
         let len = self.next_len(room, full)?;
         let streams = self.ssn.len();
         let m = self.pending.front_mut()?;
@@ -291,7 +291,12 @@ impl Outbound {
             .collect();
         out.extend(self.pending.drain(..).map(|m| {
             let sent = m.offset > 0;
-            (m.options.stream, m.options.ppid, m.data.slice(m.offset..), sent)
+            (
+                m.options.stream,
+                m.options.ppid,
+                m.data.slice(m.offset..),
+                sent,
+            )
         }));
         self.pending_bytes = 0;
         self.outstanding_bytes = 0;

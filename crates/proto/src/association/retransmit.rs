@@ -88,10 +88,7 @@ impl Association {
         }
         if errors > self.config.path_max_retrans {
             self.set_path_state(p, PathState::Inactive);
-        } else if self
-            .config
-            .pf_max_retrans
-            .is_some_and(|pf| errors > pf)
+        } else if self.config.pf_max_retrans.is_some_and(|pf| errors > pf)
             && state == PathState::Active
         {
             self.set_path_state(p, PathState::PotentiallyFailed);

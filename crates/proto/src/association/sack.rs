@@ -49,7 +49,13 @@ impl SackState {
 impl Association {
     /// Receiver side: a packet carrying DATA arrived from `remote` on `local`.
     /// `immediate` if a gap, a duplicate or the I bit asks for a SACK now.
-    pub(crate) fn on_data_packet(&mut self, now: Instant, local: IpAddr, remote: IpAddr, immediate: bool) {
+    pub(crate) fn on_data_packet(
+        &mut self,
+        now: Instant,
+        local: IpAddr,
+        remote: IpAddr,
+        immediate: bool,
+    ) {
         let s = &mut self.sack;
         if let Some((_, r)) = s.reply_to {
             if r != remote && s.packets_since > 0 {
@@ -234,7 +240,8 @@ impl Association {
             }
             let path = self.paths.get_mut(p);
             if acked_bytes[p] > 0 || cum_advanced_on[p] {
-                path.cc.on_sack(acked_bytes[p], cum_advanced_on[p], cwnd_limited[p], cum);
+                path.cc
+                    .on_sack(acked_bytes[p], cum_advanced_on[p], cwnd_limited[p], cum);
             }
             path.cc.on_flight_empty();
         }

@@ -65,7 +65,11 @@ impl Association {
     }
 
     /// Sends ABORT (with `cause`, if any) and closes with `event`.
-    pub(crate) fn queue_abort_and_close(&mut self, cause: Option<ErrorCause>, event: AssociationChange) {
+    pub(crate) fn queue_abort_and_close(
+        &mut self,
+        cause: Option<ErrorCause>,
+        event: AssociationChange,
+    ) {
         if self.state == State::Closed {
             return;
         }

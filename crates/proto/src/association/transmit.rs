@@ -62,8 +62,7 @@ impl Association {
         // SACK (RFC 9260 §6.2), when due and going to this address.
         if !ends_packet && self.sack.due() && self.recv.is_some() {
             if let Some(sack_dest) = self.sack_destination() {
-                let max_len =
-                    20 + 4 * (self.config.max_gap_blocks + self.config.max_dup_tsns);
+                let max_len = 20 + 4 * (self.config.max_gap_blocks + self.config.max_dup_tsns);
                 if sack_dest == dest && (max_len <= room || chunks.is_empty()) {
                     if let Some((s, _)) = self.take_sack() {
                         room -= Chunk::Sack(s.clone()).padded_len();
@@ -228,7 +227,8 @@ impl Association {
         full: usize,
         chunks: &mut Vec<Chunk>,
     ) -> usize {
-        if self.burst_budget == 0 || self.state == State::CookieEchoed && self.out.outstanding.len() > 0
+        if self.burst_budget == 0
+            || (self.state == State::CookieEchoed && !self.out.outstanding.is_empty())
         {
             return 0;
         }
@@ -314,7 +314,10 @@ impl Association {
 }
 
 fn is_alone(c: &Chunk) -> bool {
-    matches!(c, Chunk::Init(_) | Chunk::InitAck(_) | Chunk::ShutdownComplete(_))
+    matches!(
+        c,
+        Chunk::Init(_) | Chunk::InitAck(_) | Chunk::ShutdownComplete(_)
+    )
 }
 
 fn outchunk(data: Data, path: usize, now: Instant) -> OutChunk {

@@ -83,7 +83,13 @@ impl Congestion {
     /// the cumulative ack point over data sent here, `was_cwnd_limited`
     /// whether the flight filled cwnd before the SACK (the growth conditions
     /// of RFC 9260 §7.2.1 and §7.2.2). `cum_tsn` is the new cumulative ack.
-    pub fn on_sack(&mut self, acked: u32, cum_advanced: bool, was_cwnd_limited: bool, cum_tsn: Tsn) {
+    pub fn on_sack(
+        &mut self,
+        acked: u32,
+        cum_advanced: bool,
+        was_cwnd_limited: bool,
+        cum_tsn: Tsn,
+    ) {
         if let Some(exit) = self.fast_recovery_exit {
             // RFC 9260 §7.2.4: fast recovery ends once the highest TSN
             // outstanding at its start is acknowledged; no growth meanwhile.

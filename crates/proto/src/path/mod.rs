@@ -131,7 +131,9 @@ impl Path {
     /// Largest SCTP packet for this path: the PMTU less the IP header.
     pub(crate) fn max_packet(&self) -> usize {
         let ip = if self.remote.is_ipv4() { 20 } else { 40 };
-        (self.pmtu as usize).saturating_sub(ip).max(msctp_wire::header::HEADER_LEN + 64)
+        (self.pmtu as usize)
+            .saturating_sub(ip)
+            .max(msctp_wire::header::HEADER_LEN + 64)
     }
 
     /// The current retransmission timeout.

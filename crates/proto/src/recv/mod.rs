@@ -27,8 +27,8 @@ pub(crate) mod tsn_map;
 use msctp_wire::Tsn;
 use msctp_wire::chunk::{Data, ForwardTsn, Sack};
 
-pub(crate) use reassembly::ReceivedMessage;
 use reassembly::Reassembly;
+pub(crate) use reassembly::ReceivedMessage;
 use tsn_map::{TsnMap, TsnStatus, wrap};
 
 /// Receive-side limits of an association.
@@ -109,7 +109,8 @@ impl DataOutcome {
     pub(crate) fn requires_immediate_sack(self) -> bool {
         matches!(
             self,
-            DataOutcome::Dropped(DropReason::NoBufferSpace) | DataOutcome::AcceptedAfterRenege { .. }
+            DataOutcome::Dropped(DropReason::NoBufferSpace)
+                | DataOutcome::AcceptedAfterRenege { .. }
         )
     }
 }
@@ -279,7 +280,11 @@ impl Receiver {
 
     /// [`Receiver::build_sack`] with tighter bounds, e.g. to fit what is
     /// left of a packet (RFC 9260 §6.2: as many blocks as fit the PMTU).
-    pub(crate) fn build_sack_with_limits(&mut self, max_gap_blocks: usize, max_dup_tsns: usize) -> Sack {
+    pub(crate) fn build_sack_with_limits(
+        &mut self,
+        max_gap_blocks: usize,
+        max_dup_tsns: usize,
+    ) -> Sack {
         Sack {
             cum_tsn_ack: self.tsns.cum_tsn(),
             a_rwnd: self.a_rwnd(),
@@ -334,7 +339,10 @@ impl Receiver {
         self.reassembly.check_invariants();
         for tsn in self.reassembly.held_tsns() {
             if tsn > self.tsns.cum_unwrapped() {
-                assert!(self.tsns.is_received(wrap(tsn)), "held TSN {tsn} not recorded");
+                assert!(
+                    self.tsns.is_received(wrap(tsn)),
+                    "held TSN {tsn} not recorded"
+                );
             }
         }
     }

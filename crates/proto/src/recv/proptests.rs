@@ -119,7 +119,10 @@ impl App {
         let mut bytes = Vec::new();
         if let Some((first, so_far)) = self.partial.remove(&m.stream) {
             // RFC 6458 partial delivery: the rest follows on that stream.
-            assert_eq!(m.first_tsn, first, "another message inside a partial delivery");
+            assert_eq!(
+                m.first_tsn, first,
+                "another message inside a partial delivery"
+            );
             bytes = so_far;
         }
         bytes.extend_from_slice(&m.payload);
@@ -133,7 +136,9 @@ impl App {
             assert_eq!(m.ssn, Ssn(*next), "ordered delivery out of SSN order");
             *next = next.wrapping_add(1);
         }
-        let prev = self.done.insert(m.first_tsn.0, (m.stream, m.unordered, bytes));
+        let prev = self
+            .done
+            .insert(m.first_tsn.0, (m.stream, m.unordered, bytes));
         assert!(prev.is_none(), "delivered twice");
     }
 
@@ -248,6 +253,7 @@ proptest! {
         let mut rounds = 0;
         while sack.cum_tsn_ack != last {
             rounds += 1;
+            if rounds == 20_000 { eprintln!("STUCK sack={sack:?}\nrecv={r:#?}"); }
             prop_assert!(rounds < 20_000, "no progress: cum {:?}", sack.cum_tsn_ack);
             let mut send: Vec<usize> =
                 (0..chunks.len()).filter(|&i| !sack_acks(&sack, chunks[i].tsn)).collect();

@@ -245,8 +245,14 @@ impl Reassembly {
         let mut start = tsn;
         let mut end = tsn;
         let this = &self.frags[&tsn];
-        let joins_prev = self.frags.get(&tsn.wrapping_sub(1)).is_some_and(|p| p.continued_by(this));
-        let joins_next = self.frags.get(&(tsn + 1)).is_some_and(|n| this.continued_by(n));
+        let joins_prev = self
+            .frags
+            .get(&tsn.wrapping_sub(1))
+            .is_some_and(|p| p.continued_by(this));
+        let joins_next = self
+            .frags
+            .get(&(tsn + 1))
+            .is_some_and(|n| this.continued_by(n));
         if joins_prev {
             if let Some((&s, _)) = self.runs.range(..tsn).next_back() {
                 start = s;
@@ -608,7 +614,9 @@ impl Reassembly {
         }
         stream.next_ssn = ssn.next();
         if stream.partial.is_some() {
-            stream.deferred.extend(stranded.iter().map(|&(_, _, start)| start));
+            stream
+                .deferred
+                .extend(stranded.iter().map(|&(_, _, start)| start));
         } else {
             for (_, _, start) in stranded {
                 self.deliver_run(start);
@@ -673,8 +681,7 @@ impl Reassembly {
             let complete = self.frags[&s].begin && self.frags[&e].end;
             let f = &self.frags[&s];
             let stream = &self.streams[usize::from(f.stream)];
-            let registered =
-                stream.ordered.contains(&(f.ssn.0, s)) || stream.deferred.contains(&s);
+            let registered = stream.ordered.contains(&(f.ssn.0, s)) || stream.deferred.contains(&s);
             assert_eq!(complete, registered, "run {s}..={e}");
         }
         assert_eq!(covered as usize, self.frags.len());
@@ -707,7 +714,14 @@ mod tests {
     /// message, whatever their arrival order.
     #[test]
     fn fragments_any_order() {
-        for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0]] {
+        for order in [
+            [0, 1, 2],
+            [2, 1, 0],
+            [1, 0, 2],
+            [0, 2, 1],
+            [2, 0, 1],
+            [1, 2, 0],
+        ] {
             let mut r = Reassembly::new(1);
             let chunks = [
                 frag(0, 0, false, true, false, b"ab"),
@@ -757,7 +771,13 @@ mod tests {
         r.insert(13, &frag(0, 1, false, true, true, b"one"));
         r.insert(14, &frag(0, 2, false, true, true, b"two"));
         assert_eq!(r.ready_messages(), 0);
-        r.forward(12, &[ForwardTsnStream { stream: 0, ssn: Ssn(0) }]);
+        r.forward(
+            12,
+            &[ForwardTsnStream {
+                stream: 0,
+                ssn: Ssn(0),
+            }],
+        );
         r.check_invariants();
         let got = drain(&mut r);
         let ps: Vec<&[u8]> = got.iter().map(|m| &m.payload[..]).collect();
@@ -772,8 +792,17 @@ mod tests {
         let mut r = Reassembly::new(1);
         r.insert(12, &frag(0, 1, false, true, true, b"one"));
         r.insert(13, &frag(0, 3, false, true, true, b"three"));
-        r.forward(11, &[ForwardTsnStream { stream: 0, ssn: Ssn(2) }]);
+        r.forward(
+            11,
+            &[ForwardTsnStream {
+                stream: 0,
+                ssn: Ssn(2),
+            }],
+        );
         let ps: Vec<Bytes> = drain(&mut r).into_iter().map(|m| m.payload).collect();
-        assert_eq!(ps, vec![Bytes::from_static(b"one"), Bytes::from_static(b"three")]);
+        assert_eq!(
+            ps,
+            vec![Bytes::from_static(b"one"), Bytes::from_static(b"three")]
+        );
     }
 }

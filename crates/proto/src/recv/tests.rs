@@ -240,7 +240,10 @@ fn ssn_wraps_at_65535() {
     let mut r = Receiver::new(Tsn(1), 1, config(1 << 20));
     let mut tsn = 1u32;
     for i in 0..=65_535u32 {
-        assert_eq!(r.on_data(&whole(tsn, 0, i as u16, b"x")), DataOutcome::Accepted);
+        assert_eq!(
+            r.on_data(&whole(tsn, 0, i as u16, b"x")),
+            DataOutcome::Accepted
+        );
         tsn += 1;
         let m = r.poll_message().expect("delivered at once");
         assert_eq!(m.ssn, Ssn(i as u16));
@@ -262,7 +265,10 @@ fn ssn_wrap_out_of_order() {
     for (t, ssn) in [(1, 20_000), (2, 40_000), (3, 65_533)] {
         assert!(r.on_forward_tsn(&ForwardTsn {
             new_cum_tsn: Tsn(t),
-            streams: vec![ForwardTsnStream { stream: 0, ssn: Ssn(ssn) }],
+            streams: vec![ForwardTsnStream {
+                stream: 0,
+                ssn: Ssn(ssn)
+            }],
         }));
     }
     r.on_data(&whole(6, 0, 0, b"c"));
@@ -290,7 +296,10 @@ fn single_fragment_zero_copy() {
     assert_eq!(got[2].payload.as_ptr(), later.payload.as_ptr());
     let u = chunk(4, 0, 0, "UBE", b"unordered");
     r.on_data(&u);
-    assert_eq!(r.poll_message().unwrap().payload.as_ptr(), u.payload.as_ptr());
+    assert_eq!(
+        r.poll_message().unwrap().payload.as_ptr(),
+        u.payload.as_ptr()
+    );
 }
 
 /// RFC 9260 §6.2 B, C: a_rwnd shrinks by the bytes held (reassembly,
@@ -371,7 +380,10 @@ fn window_full_nothing_to_drop() {
     assert_eq!(out, DataOutcome::Dropped(DropReason::NoBufferSpace));
     assert_eq!(r.build_sack().gap_blocks, vec![gb(2, 2)]);
     drain(&mut r);
-    assert_eq!(r.on_data(&chunk(2, 0, 0, "UBE", &[0; 10])), DataOutcome::Accepted);
+    assert_eq!(
+        r.on_data(&chunk(2, 0, 0, "UBE", &[0; 10])),
+        DataOutcome::Accepted
+    );
     assert_eq!(r.cum_tsn(), Tsn(3));
 }
 
@@ -404,7 +416,10 @@ fn window_full_renege_of_complete_waiting_message() {
 #[test]
 fn invalid_stream() {
     let mut r = Receiver::new(Tsn(1), 2, config(1000));
-    assert_eq!(r.on_data(&whole(1, 2, 0, b"nope")), DataOutcome::InvalidStream);
+    assert_eq!(
+        r.on_data(&whole(1, 2, 0, b"nope")),
+        DataOutcome::InvalidStream
+    );
     assert_eq!(r.cum_tsn(), Tsn(1));
     assert_eq!(r.ready_messages(), 0);
     assert_eq!(r.buffered_bytes(), 0);
@@ -450,7 +465,10 @@ fn forward_tsn_past_gaps_releases_ordered() {
     assert_eq!(payloads(&drain(&mut r)), vec![b"other"]);
     assert!(r.on_forward_tsn(&ForwardTsn {
         new_cum_tsn: Tsn(3),
-        streams: vec![ForwardTsnStream { stream: 0, ssn: Ssn(0) }],
+        streams: vec![ForwardTsnStream {
+            stream: 0,
+            ssn: Ssn(0)
+        }],
     }));
     assert_eq!(r.cum_tsn(), Tsn(6));
     assert!(!r.has_gaps());
@@ -459,7 +477,10 @@ fn forward_tsn_past_gaps_releases_ordered() {
     // Out of date: ignored.
     assert!(!r.on_forward_tsn(&ForwardTsn {
         new_cum_tsn: Tsn(5),
-        streams: vec![ForwardTsnStream { stream: 0, ssn: Ssn(40) }],
+        streams: vec![ForwardTsnStream {
+            stream: 0,
+            ssn: Ssn(40)
+        }],
     }));
     r.on_data(&whole(7, 0, 3, b"three"));
     assert_eq!(payloads(&drain(&mut r)), vec![b"three"]);
@@ -474,8 +495,14 @@ fn forward_tsn_odd_streams() {
     assert!(r.on_forward_tsn(&ForwardTsn {
         new_cum_tsn: Tsn(2),
         streams: vec![
-            ForwardTsnStream { stream: 7, ssn: Ssn(3) },
-            ForwardTsnStream { stream: 0, ssn: Ssn(65_535) },
+            ForwardTsnStream {
+                stream: 7,
+                ssn: Ssn(3)
+            },
+            ForwardTsnStream {
+                stream: 0,
+                ssn: Ssn(65_535)
+            },
         ],
     }));
     r.on_data(&whole(3, 0, 1, b"b"));
@@ -483,7 +510,14 @@ fn forward_tsn_odd_streams() {
 }
 
 /// Splits `msg` into DATA chunks of `frag` bytes from `tsn`.
-fn fragments(tsn: u32, stream: u16, ssn: u16, unordered: bool, msg: &[u8], frag: usize) -> Vec<Data> {
+fn fragments(
+    tsn: u32,
+    stream: u16,
+    ssn: u16,
+    unordered: bool,
+    msg: &[u8],
+    frag: usize,
+) -> Vec<Data> {
     let n = msg.len().div_ceil(frag);
     msg.chunks(frag)
         .enumerate()
@@ -539,8 +573,15 @@ fn partial_delivery_of_message_larger_than_window() {
     let (done, partial): (Vec<_>, Vec<_>) = pieces.iter().partition(|m| m.complete);
     assert_eq!(done.len(), 1);
     assert!(pieces.last().unwrap().complete);
-    assert!(partial.iter().all(|m| m.ssn == Ssn(0) && m.first_tsn == Tsn(1) && !m.aborted));
-    let joined: Vec<u8> = pieces.iter().flat_map(|m| m.payload.iter().copied()).collect();
+    assert!(
+        partial
+            .iter()
+            .all(|m| m.ssn == Ssn(0) && m.first_tsn == Tsn(1) && !m.aborted)
+    );
+    let joined: Vec<u8> = pieces
+        .iter()
+        .flat_map(|m| m.payload.iter().copied())
+        .collect();
     assert_eq!(joined, msg);
     assert_eq!(r.cum_tsn(), Tsn(12));
     assert_eq!(r.buffered_bytes(), 0);
@@ -567,7 +608,10 @@ fn partial_delivery_aborted_by_forward_tsn() {
     assert_eq!(r.ready_messages(), 0);
     assert!(r.on_forward_tsn(&ForwardTsn {
         new_cum_tsn: Tsn(10),
-        streams: vec![ForwardTsnStream { stream: 0, ssn: Ssn(0) }],
+        streams: vec![ForwardTsnStream {
+            stream: 0,
+            ssn: Ssn(0)
+        }],
     }));
     let got = drain(&mut r);
     assert_eq!(got.len(), 2);
@@ -600,6 +644,10 @@ fn partial_delivery_unordered() {
     assert_eq!(rest.len(), 4);
     assert!(rest[2].complete && rest[2].payload.len() == 100);
     assert_eq!(&rest[3].payload[..], b"small");
-    let total: usize = first.iter().chain(&rest[..3]).map(|m| m.payload.len()).sum();
+    let total: usize = first
+        .iter()
+        .chain(&rest[..3])
+        .map(|m| m.payload.len())
+        .sum();
     assert_eq!(total, 500);
 }

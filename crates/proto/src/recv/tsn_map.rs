@@ -476,7 +476,10 @@ mod tests {
         m.on_tsn(Tsn(1));
         assert_eq!(m.on_tsn(Tsn(101)), TsnStatus::New);
         // A TSN half the serial space away counts as old, not new.
-        assert_eq!(m.on_tsn(Tsn(1u32.wrapping_add(0x8000_0000))), TsnStatus::Duplicate);
+        assert_eq!(
+            m.on_tsn(Tsn(1u32.wrapping_add(0x8000_0000))),
+            TsnStatus::Duplicate
+        );
     }
 
     /// RFC 9260 §1.6: TSNs wrap around 2^32; the map works across

@@ -28,11 +28,15 @@ fn handshake_establishes_both_sides() {
     assert_eq!(types[3].1[0], "COOKIE ACK");
     // The INIT lists the client's other address, not the one it is sent from.
     let init = msctp_wire::Packet::parse(p.log[0].2.payload.clone()).unwrap();
-    let msctp_wire::Chunk::Init(init) = &init.chunks[0] else { panic!() };
+    let msctp_wire::Chunk::Init(init) = &init.chunks[0] else {
+        panic!()
+    };
     let listed: Vec<_> = init.addresses().collect();
     assert_eq!(listed, vec![ip(A2)]);
     let ack = msctp_wire::Packet::parse(p.log[1].2.payload.clone()).unwrap();
-    let msctp_wire::Chunk::InitAck(ack) = &ack.chunks[0] else { panic!() };
+    let msctp_wire::Chunk::InitAck(ack) = &ack.chunks[0] else {
+        panic!()
+    };
     assert_eq!(ack.addresses().collect::<Vec<_>>(), vec![ip(B2)]);
 }
 
@@ -78,7 +82,11 @@ fn data_transfer_in_order() {
             ppid: 99,
             ..SendOptions::default()
         };
-        p.client.association_mut(h).unwrap().send(data, opts).unwrap();
+        p.client
+            .association_mut(h)
+            .unwrap()
+            .send(data, opts)
+            .unwrap();
     }
     let mut got = Vec::new();
     let server_h = p.server.associations().next().unwrap().0;
@@ -92,15 +100,28 @@ fn data_transfer_in_order() {
     assert_eq!(got.len(), sizes.len());
     // Per stream, in order; all content equal.
     for s in 0..3u16 {
-        let expect: Vec<_> = sent.iter().enumerate().filter(|(i, _)| *i as u16 % 3 == s).map(|(_, d)| d.clone()).collect();
-        let have: Vec<_> = got.iter().filter(|m| m.stream == s).map(|m| m.data.clone()).collect();
+        let expect: Vec<_> = sent
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i as u16 % 3 == s)
+            .map(|(_, d)| d.clone())
+            .collect();
+        let have: Vec<_> = got
+            .iter()
+            .filter(|m| m.stream == s)
+            .map(|m| m.data.clone())
+            .collect();
         assert_eq!(have, expect, "stream {s}");
     }
     assert!(got.iter().all(|m| m.ppid == 99 && m.complete));
     // All DATA went to the primary.
     for (_, to_server, t) in &p.log {
         let pk = msctp_wire::Packet::parse(t.payload.clone()).unwrap();
-        if pk.chunks.iter().any(|c| matches!(c, msctp_wire::Chunk::Data(_))) {
+        if pk
+            .chunks
+            .iter()
+            .any(|c| matches!(c, msctp_wire::Chunk::Data(_)))
+        {
             assert!(*to_server);
             assert_eq!(t.destination, ip(B1));
         }
@@ -125,7 +146,10 @@ fn graceful_shutdown() {
     assert!(done(&p.client_events));
     assert!(done(&p.server_events));
     assert!(p.server_events.iter().any(|(_, e)| *e == Event::Shutdown));
-    assert!(p.client.association(h).is_none(), "closed associations are reaped");
+    assert!(
+        p.client.association(h).is_none(),
+        "closed associations are reaped"
+    );
     let types: Vec<_> = p.chunk_types().into_iter().flat_map(|(_, t)| t).collect();
     let pos = |n: &str| types.iter().position(|t| t == n).unwrap();
     assert!(pos("SHUTDOWN") < pos("SHUTDOWN ACK"));
@@ -184,7 +208,10 @@ fn init_gives_up() {
         })
     )));
     let inits = p.log.iter().filter(|(_, _, t)| t.payload[12] == 1).count();
-    assert_eq!(inits, 9, "the first INIT and Max.Init.Retransmits = 8 retransmissions");
+    assert_eq!(
+        inits, 9,
+        "the first INIT and Max.Init.Retransmits = 8 retransmissions"
+    );
 }
 
 /// RFC 9260 §8.4 rule 8: a packet for no association is answered with
@@ -201,7 +228,8 @@ fn out_of_the_blue_gets_abort() {
         chunks: vec![msctp_wire::Chunk::CookieAck, msctp_wire::Chunk::ShutdownAck],
     };
     let now = p.now;
-    p.server.handle(now, ip(B1), ip(A1), bytes::Bytes::from(pkt.clone().emit()));
+    p.server
+        .handle(now, ip(B1), ip(A1), bytes::Bytes::from(pkt.clone().emit()));
     // COOKIE ACK present: discarded (rule 7).
     assert!(p.server.poll_transmit(now).is_none());
     let pkt = msctp_wire::Packet {
@@ -210,7 +238,8 @@ fn out_of_the_blue_gets_abort() {
         })],
         ..pkt
     };
-    p.server.handle(now, ip(B1), ip(A1), bytes::Bytes::from(pkt.emit()));
+    p.server
+        .handle(now, ip(B1), ip(A1), bytes::Bytes::from(pkt.emit()));
     let t = p.server.poll_transmit(now).unwrap();
     let r = msctp_wire::Packet::parse(t.payload).unwrap();
     assert_eq!(r.header.verification_tag, 0xfeed);

@@ -4,4 +4,6 @@
 //! `msctp-sim`.
 
 mod basic;
+mod handshake;
 mod pair;
+mod tags;

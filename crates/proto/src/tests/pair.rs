@@ -19,6 +19,8 @@ pub fn ip(s: &str) -> IpAddr {
 
 /// A packet in flight, and whether to drop it.
 pub type Filter = Box<dyn FnMut(&Transmit) -> bool>;
+/// Rewrites a packet in flight.
+pub type Mutator = Box<dyn FnMut(&mut Transmit)>;
 
 pub struct Pair {
     pub t0: Instant,
@@ -30,6 +32,8 @@ pub struct Pair {
     in_flight: BTreeMap<(Instant, u64), (bool, Transmit)>,
     seq: u64,
     pub drop: Option<Filter>,
+    /// Rewrites packets in flight (after `drop`).
+    pub mutate: Option<Mutator>,
     pub log: Vec<(Duration, bool, Transmit)>,
     pub client_events: Vec<(AssociationHandle, Event)>,
     pub server_events: Vec<(AssociationHandle, Event)>,
@@ -51,6 +55,7 @@ impl Pair {
             in_flight: BTreeMap::new(),
             seq: 0,
             drop: None,
+            mutate: None,
             log: Vec::new(),
             client_events: Vec::new(),
             server_events: Vec::new(),
@@ -98,7 +103,7 @@ impl Pair {
         }
     }
 
-    fn launch(&mut self, to_server: bool, t: Transmit) {
+    fn launch(&mut self, to_server: bool, mut t: Transmit) {
         // Every packet is re-parsed by the codec.
         msctp_wire::Packet::parse(t.payload.clone()).expect("engine emitted a valid packet");
         self.log.push((self.now - self.t0, to_server, t.clone()));
@@ -106,6 +111,9 @@ impl Pair {
             if f(&t) {
                 return;
             }
+        }
+        if let Some(m) = self.mutate.as_mut() {
+            m(&mut t);
         }
         self.seq += 1;
         self.in_flight
@@ -134,7 +142,11 @@ impl Pair {
             if next_packet == Some(next) {
                 let key = *self.in_flight.keys().next().unwrap();
                 let (to_server, t) = self.in_flight.remove(&key).unwrap();
-                let ep = if to_server { &mut self.server } else { &mut self.client };
+                let ep = if to_server {
+                    &mut self.server
+                } else {
+                    &mut self.client
+                };
                 ep.handle(self.now, t.destination, t.source, t.payload);
             } else {
                 self.client.handle_timeout(self.now);
@@ -170,13 +182,36 @@ impl Pair {
                 let p = msctp_wire::Packet::parse(t.payload.clone()).unwrap();
                 (
                     *to_server,
-                    p.chunks.iter().map(|c| c.chunk_type().to_string()).collect(),
+                    p.chunks
+                        .iter()
+                        .map(|c| c.chunk_type().to_string())
+                        .collect(),
                 )
             })
             .collect()
     }
 }
 
+/// Delivers a hand-made packet to the server as if sent from `from`.
+pub fn inject(p: &mut Pair, to_server: bool, from: &str, to: &str, packet: &msctp_wire::Packet) {
+    let now = p.now;
+    let bytes = Bytes::from(packet.emit());
+    if to_server {
+        p.server.handle(now, ip(to), ip(from), bytes);
+    } else {
+        p.client.handle(now, ip(to), ip(from), bytes);
+    }
+}
+
+/// The first chunk type of a packet.
+pub fn first_type(t: &Transmit) -> u8 {
+    t.payload.get(12).copied().unwrap_or(0xff)
+}
+
 pub fn payload(n: usize, seed: u8) -> Bytes {
-    Bytes::from((0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect::<Vec<_>>())
+    Bytes::from(
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect::<Vec<_>>(),
+    )
 }
