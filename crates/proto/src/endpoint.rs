@@ -381,6 +381,14 @@ impl Endpoint {
             self.respond(local, remote, header, init.initiate_tag, c);
             return;
         }
+        if let Some(a) = existing.and_then(|id| self.assocs.get_mut(&id)) {
+            if a.state() == crate::State::ShutdownAckSent {
+                // RFC 9260 §9.2: in SHUTDOWN-ACK-SENT an INIT from the peer
+                // is discarded and the SHUTDOWN ACK retransmitted.
+                a.resend_shutdown_ack(now);
+                return;
+            }
+        }
         if existing.is_none() && !self.listening {
             // RFC 9260 §8.4 rule 3 / §5.1: nobody accepts associations here.
             let c = abort(ErrorCause::OutOfResource);

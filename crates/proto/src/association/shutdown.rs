@@ -131,6 +131,14 @@ impl Association {
         self.shutdown.t2.set(now + rto);
     }
 
+    /// RFC 9260 §9.2: an INIT arrived in SHUTDOWN-ACK-SENT; send the
+    /// SHUTDOWN ACK again.
+    pub(crate) fn resend_shutdown_ack(&mut self, now: Instant) {
+        if self.state == State::ShutdownAckSent {
+            self.send_shutdown_ack(now);
+        }
+    }
+
     /// RFC 9260 §9.2: T2-shutdown expired: retransmit SHUTDOWN or SHUTDOWN
     /// ACK (to an alternate address if there is one), counting an error.
     pub(crate) fn on_t2_timeout(&mut self, now: Instant) {

@@ -22,8 +22,9 @@
 //! a fragment merges at most two runs, so completion is found in O(log n)
 //! whatever the arrival order.
 //!
-//! A complete message is delivered at once when unordered, or when ordered
-//! and its SSN is the next expected on its stream; otherwise it waits,
+//! A complete unordered message is delivered at once. A complete ordered one
+//! is delivered when its SSN is the next expected on its stream and no
+//! ordered message of that stream is partially delivered; otherwise it waits,
 //! registered in its stream's index, and stays in the map as fragments (so
 //! that the window-full rule can still give up its highest TSN).
 //!
@@ -49,15 +50,23 @@ use super::tsn_map::wrap;
 /// A message whose fragments would fill the whole receive window cannot be
 /// reassembled (the peer could never send the rest), so its in-order prefix
 /// is handed out in pieces, like RFC 6458 §8.1.21's
-/// `SCTP_PARTIAL_DELIVERY_POINT`. Every piece but the last has
-/// `complete: false`; the rest follows, in TSN order, on the same stream, and
-/// no other message of that stream (ordered or unordered) is delivered in
-/// between; messages of other streams may be. All pieces of one message carry
-/// the same `stream`, `ssn`, `ppid`, `unordered` and `first_tsn`. The last
-/// piece has `complete: true`. If the peer abandons the message instead
+/// `SCTP_PARTIAL_DELIVERY_POINT`. All pieces of one message carry the same
+/// `stream`, `ssn`, `ppid`, `unordered` and `first_tsn`, which identify it;
+/// they come in order, every piece but the last with `complete: false`, the
+/// last with `complete: true`. If the peer abandons the message instead
 /// (FORWARD TSN, RFC 3758 §3.6), the last piece is empty with
 /// `aborted: true` and `complete: false` (RFC 6458's
 /// `SCTP_PARTIAL_DELIVERY_ABORTED`).
+///
+/// While an *ordered* message is partially delivered, no other ordered
+/// message of its stream is delivered (SSN order, RFC 9260 §6.6). Anything
+/// else may come in between: messages of other streams, and unordered
+/// messages or pieces of unordered messages of the same stream. Several
+/// unordered messages may be partially delivered at once, so the application
+/// groups pieces by `(stream, first_tsn)`. (Holding everything else of the
+/// stream back instead would deadlock with a bounded window: an unordered
+/// message straddling the cumulative TSN could then neither be delivered nor
+/// dropped, and would keep the missing TSNs out.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedMessage {
     /// Stream identifier.
@@ -105,9 +114,10 @@ impl Fragment {
     }
 }
 
-/// A message under partial delivery on a stream.
-#[derive(Debug, Clone, Copy)]
+/// A message under partial delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Partial {
+    stream: u16,
     unordered: bool,
     ssn: Ssn,
     ppid: u32,
@@ -117,17 +127,25 @@ struct Partial {
     next: u64,
 }
 
+impl Partial {
+    /// Whether `frag`, at TSN `self.next`, continues this message.
+    fn continued_by(&self, frag: &Fragment) -> bool {
+        !frag.begin
+            && frag.stream == self.stream
+            && frag.unordered == self.unordered
+            && (self.unordered || frag.ssn == self.ssn)
+    }
+}
+
 /// Per inbound stream state.
 #[derive(Debug, Clone, Default)]
 struct StreamState {
     /// Next SSN to deliver in order (RFC 9260 §6.5: SSNs start at 0).
     next_ssn: Ssn,
     /// Complete ordered messages waiting for their turn: (SSN, first TSN).
-    ordered: BTreeSet<(u16, u64)>,
-    /// Complete messages (unordered, or ordered ones released by FORWARD
-    /// TSN) that wait for the stream's partial delivery to end, by first TSN.
-    deferred: BTreeSet<u64>,
-    /// The message under partial delivery, if any.
+    waiting: BTreeSet<(u16, u64)>,
+    /// The ordered message under partial delivery, if any (always the one
+    /// with SSN `next_ssn`).
     partial: Option<Partial>,
 }
 
@@ -140,6 +158,8 @@ pub(crate) struct Reassembly {
     runs: BTreeMap<u64, u64>,
     /// Inbound streams.
     streams: Vec<StreamState>,
+    /// Unordered messages under partial delivery, by next TSN to hand out.
+    unordered_partials: BTreeMap<u64, Partial>,
     /// Messages and pieces ready for the application, in delivery order.
     ready: VecDeque<ReceivedMessage>,
     /// Payload bytes in `frags`.
@@ -155,6 +175,7 @@ impl Reassembly {
             frags: BTreeMap::new(),
             runs: BTreeMap::new(),
             streams: vec![StreamState::default(); usize::from(inbound_streams)],
+            unordered_partials: BTreeMap::new(),
             ready: VecDeque::new(),
             held_bytes: 0,
             ready_bytes: 0,
@@ -189,7 +210,8 @@ impl Reassembly {
     }
 
     /// Changes the number of inbound streams (RFC 6525 adds streams). New
-    /// streams start at SSN 0; held data of removed streams is discarded.
+    /// streams start at SSN 0; held data and partial deliveries of removed
+    /// streams are discarded.
     pub(crate) fn set_stream_count(&mut self, n: u16) {
         let n = usize::from(n);
         if n < self.streams.len() {
@@ -202,6 +224,8 @@ impl Reassembly {
             for s in doomed {
                 self.discard_run(s);
             }
+            self.unordered_partials
+                .retain(|_, p| usize::from(p.stream) < n);
         }
         self.streams.resize_with(n, StreamState::default);
     }
@@ -223,15 +247,15 @@ impl Reassembly {
             end: data.end,
             payload: data.payload.clone(),
         };
-        let stream = &mut self.streams[st];
         // Fast path: a whole message that can go straight out, never stored
         // (RFC 9260 §6.6: unordered at once; ordered when its turn).
-        if frag.begin && frag.end && stream.partial.is_none() {
+        if frag.begin && frag.end {
             if frag.unordered {
                 self.push_whole(tsn, frag);
                 return;
             }
-            if frag.ssn == stream.next_ssn {
+            let stream = &mut self.streams[st];
+            if stream.partial.is_none() && frag.ssn == stream.next_ssn {
                 stream.next_ssn = stream.next_ssn.next();
                 self.push_whole(tsn, frag);
                 self.flush(st);
@@ -267,70 +291,62 @@ impl Reassembly {
         self.on_run_changed(start);
     }
 
+    /// The partial delivery that the run starting at `start` continues, if
+    /// any.
+    fn partial_continued_at(&self, start: u64) -> Option<Partial> {
+        let first = self.frags.get(&start)?;
+        let unordered = self.unordered_partials.get(&start).copied();
+        let ordered = self.streams.get(usize::from(first.stream))?.partial;
+        [unordered, ordered]
+            .into_iter()
+            .flatten()
+            .find(|p| p.next == start && p.continued_by(first))
+    }
+
     /// Looks at the run starting at `start` after it grew: continues a
     /// partial delivery, or delivers / registers a completed message.
     fn on_run_changed(&mut self, start: u64) {
         let Some(&end) = self.runs.get(&start) else {
             return;
         };
-        let first = &self.frags[&start];
-        let st = usize::from(first.stream);
-        let stream = &self.streams[st];
-        if let Some(p) = stream.partial {
-            if p.next == start && self.continues_partial(&p, first) {
-                self.hand_out_pieces(st, start);
-                return;
-            }
+        if let Some(p) = self.partial_continued_at(start) {
+            self.hand_out(p);
+            return;
         }
+        let first = &self.frags[&start];
         if !(first.begin && self.frags[&end].end) {
             return;
         }
         // A complete message (RFC 9260 §6.9).
+        let st = usize::from(first.stream);
         let (unordered, ssn) = (first.unordered, first.ssn);
         let stream = &mut self.streams[st];
-        if stream.partial.is_some() {
-            if unordered {
-                stream.deferred.insert(start);
-            } else {
-                stream.ordered.insert((ssn.0, start));
-            }
-            return;
-        }
         if unordered {
             // RFC 9260 §6.6: unordered messages bypass the ordering.
             self.deliver_run(start);
-        } else if ssn == stream.next_ssn {
+        } else if stream.partial.is_none() && ssn == stream.next_ssn {
             stream.next_ssn = ssn.next();
             self.deliver_run(start);
             self.flush(st);
         } else {
             // RFC 9260 §6.6: hold until the SSNs before it are delivered.
-            stream.ordered.insert((ssn.0, start));
+            stream.waiting.insert((ssn.0, start));
         }
     }
 
-    /// Whether `frag` (at the partial's next TSN) continues its message.
-    fn continues_partial(&self, p: &Partial, frag: &Fragment) -> bool {
-        !frag.begin && frag.unordered == p.unordered && (p.unordered || frag.ssn == p.ssn)
-    }
-
-    /// Delivers whatever waits on stream `st` now that nothing blocks it:
-    /// deferred complete messages (TSN order), then ordered ones in SSN
-    /// order from the next expected SSN (RFC 9260 §6.6).
+    /// Delivers the ordered messages of stream `st` that are now in turn,
+    /// in SSN order from the next expected SSN (RFC 9260 §6.6).
     fn flush(&mut self, st: usize) {
-        if self.streams[st].partial.is_some() {
-            return;
-        }
-        while let Some(start) = self.streams[st].deferred.pop_first() {
-            self.deliver_run(start);
-        }
         loop {
             let stream = &mut self.streams[st];
+            if stream.partial.is_some() {
+                return;
+            }
             let ssn = stream.next_ssn;
-            let Some(&key) = stream.ordered.range((ssn.0, 0)..=(ssn.0, u64::MAX)).next() else {
-                break;
+            let Some(&key) = stream.waiting.range((ssn.0, 0)..=(ssn.0, u64::MAX)).next() else {
+                return;
             };
-            stream.ordered.remove(&key);
+            stream.waiting.remove(&key);
             stream.next_ssn = ssn.next();
             self.deliver_run(key.1);
         }
@@ -396,18 +412,16 @@ impl Reassembly {
         });
     }
 
-    /// Hands out the run starting at `start` as pieces of the partial
-    /// delivery on stream `st`; ends the partial delivery when its last
-    /// fragment (E) goes out, then releases what waited.
-    fn hand_out_pieces(&mut self, st: usize, start: u64) {
-        let Some(end) = self.runs.remove(&start) else {
-            return;
-        };
-        let Some(mut p) = self.streams[st].partial else {
+    /// Hands out the run starting at `p.next` as pieces of partial delivery
+    /// `p`, and records where it now stands: ended when its last fragment
+    /// (E) went out, which for an ordered message releases the stream.
+    fn hand_out(&mut self, mut p: Partial) {
+        self.unordered_partials.remove(&p.next);
+        let Some(end) = self.runs.remove(&p.next) else {
             return;
         };
         let mut finished = false;
-        for tsn in start..=end {
+        for tsn in p.next..=end {
             let Some(f) = self.frags.remove(&tsn) else {
                 break;
             };
@@ -416,7 +430,7 @@ impl Reassembly {
             self.ready_bytes += len;
             finished = f.end;
             self.ready.push_back(ReceivedMessage {
-                stream: f.stream,
+                stream: p.stream,
                 ssn: p.ssn,
                 ppid: p.ppid,
                 unordered: p.unordered,
@@ -427,24 +441,29 @@ impl Reassembly {
             });
             p.next = tsn + 1;
         }
-        let stream = &mut self.streams[st];
-        if finished {
-            stream.partial = None;
-            if !p.unordered {
-                stream.next_ssn = p.ssn.next();
+        let st = usize::from(p.stream);
+        match (p.unordered, finished) {
+            (true, false) => {
+                self.unordered_partials.insert(p.next, p);
             }
-            self.flush(st);
-        } else {
-            stream.partial = Some(p);
+            (true, true) => {}
+            (false, false) => self.streams[st].partial = Some(p),
+            (false, true) => {
+                let stream = &mut self.streams[st];
+                stream.partial = None;
+                stream.next_ssn = p.ssn.next();
+                self.flush(st);
+            }
         }
     }
 
     /// Partial delivery (RFC 9260 §6.9: a receiver out of buffer space while
     /// waiting for more fragments SHOULD hand out part of the message). While
     /// held bytes reach `point`, starts handing out the in-order prefix of
-    /// the lowest-TSN message that has its first fragment, is incomplete,
-    /// and is at the head of its stream (next SSN, or unordered), on a stream
-    /// without a partial delivery already. Returns whether anything started.
+    /// the lowest-TSN incomplete message that has its first fragment and is
+    /// at the head of its stream (unordered, or ordered with the next SSN and
+    /// no ordered partial delivery on the stream yet). Returns whether
+    /// anything started.
     pub(crate) fn partial_deliver(&mut self, point: usize) -> bool {
         let mut started = false;
         while self.held_bytes >= point {
@@ -453,22 +472,20 @@ impl Reassembly {
                 let stream = &self.streams[usize::from(f.stream)];
                 let head = f.begin
                     && !self.frags[&e].end
-                    && stream.partial.is_none()
-                    && (f.unordered || f.ssn == stream.next_ssn);
-                head.then_some((s, f.stream, f.unordered, f.ssn, f.ppid))
+                    && (f.unordered || (stream.partial.is_none() && f.ssn == stream.next_ssn));
+                head.then_some(Partial {
+                    stream: f.stream,
+                    unordered: f.unordered,
+                    ssn: f.ssn,
+                    ppid: f.ppid,
+                    first: s,
+                    next: s,
+                })
             });
-            let Some((start, stream, unordered, ssn, ppid)) = candidate else {
+            let Some(p) = candidate else {
                 break;
             };
-            let st = usize::from(stream);
-            self.streams[st].partial = Some(Partial {
-                unordered,
-                ssn,
-                ppid,
-                first: start,
-                next: start,
-            });
-            self.hand_out_pieces(st, start);
+            self.hand_out(p);
             started = true;
         }
         started
@@ -486,8 +503,7 @@ impl Reassembly {
         }
         let (&start, &end) = self.runs.range(..=tsn).next_back()?;
         debug_assert_eq!(end, tsn);
-        let was_complete = self.frags[&start].begin && self.frags[&end].end;
-        if was_complete {
+        if self.frags[&start].begin && self.frags[&end].end {
             self.unregister(start);
         }
         let f = self.frags.remove(&tsn)?;
@@ -509,12 +525,12 @@ impl Reassembly {
             .sum()
     }
 
-    /// Removes a complete held run from its stream's indexes.
+    /// Removes a complete held run from its stream's waiting index.
     fn unregister(&mut self, start: u64) {
         let f = &self.frags[&start];
-        let stream = &mut self.streams[usize::from(f.stream)];
-        stream.ordered.remove(&(f.ssn.0, start));
-        stream.deferred.remove(&start);
+        self.streams[usize::from(f.stream)]
+            .waiting
+            .remove(&(f.ssn.0, start));
     }
 
     /// Discards the run starting at `start` with all its fragments.
@@ -540,16 +556,27 @@ impl Reassembly {
     /// * incomplete messages with a fragment at or below `new_cum` are
     ///   dropped (the sender abandoned them); complete ones are kept;
     /// * on each listed stream, SSNs up to the given one are skipped: held
-    ///   complete messages with those SSNs (stranded data) are delivered, and
-    ///   the stream continues from the following SSN.
+    ///   complete messages with those SSNs (stranded data) are delivered, an
+    ///   ordered partial delivery is aborted, and the stream continues from
+    ///   the following SSN.
     ///
     /// Streams not below the stream count are ignored.
     pub(crate) fn forward(&mut self, new_cum: u64, skips: &[ForwardTsnStream]) {
         // Abort partial deliveries whose rest was abandoned.
         for st in 0..self.streams.len() {
-            if self.streams[st].partial.is_some_and(|p| p.next <= new_cum) {
-                self.abort_partial(st);
+            if let Some(p) = self.streams[st].partial {
+                if p.next <= new_cum {
+                    self.abort_partial(p);
+                }
             }
+        }
+        let abandoned: Vec<Partial> = self
+            .unordered_partials
+            .range(..=new_cum)
+            .map(|(_, p)| *p)
+            .collect();
+        for p in abandoned {
+            self.abort_partial(p);
         }
         // Drop abandoned incomplete messages.
         let abandoned: Vec<u64> = self
@@ -564,21 +591,16 @@ impl Reassembly {
         // A run just above that starts mid-message continues an abandoned
         // message (a sender abandons whole messages, RFC 3758 §3.5), unless
         // it is the rest of a partial delivery.
-        if self.runs.contains_key(&(new_cum + 1)) {
-            let f = &self.frags[&(new_cum + 1)];
-            let continues = self.streams[usize::from(f.stream)]
-                .partial
-                .is_some_and(|p| p.next == new_cum + 1);
-            if !f.begin && !continues {
-                self.discard_run(new_cum + 1);
-            }
+        let above = new_cum + 1;
+        if self.runs.contains_key(&above)
+            && !self.frags[&above].begin
+            && self.partial_continued_at(above).is_none()
+        {
+            self.discard_run(above);
         }
         // Skip SSNs on ordered streams.
         for skip in skips {
             self.skip_ssn(usize::from(skip.stream), skip.ssn);
-        }
-        for st in 0..self.streams.len() {
-            self.flush(st);
         }
     }
 
@@ -594,14 +616,13 @@ impl Reassembly {
         }
         // An ordered partial delivery is always of the next SSN, so skipping
         // it abandons that message.
-        if stream.partial.is_some_and(|p| !p.unordered) {
-            self.abort_partial(st);
+        if let Some(p) = stream.partial {
+            self.abort_partial(p);
         }
         let stream = &mut self.streams[st];
-        // Stranded complete messages with a skipped SSN go out, in SSN order,
-        // after whatever unordered partial delivery is still going on.
+        // Stranded complete messages with a skipped SSN go out, in SSN order.
         let mut stranded: Vec<(i16, u16, u64)> = stream
-            .ordered
+            .waiting
             .iter()
             .filter_map(|&(s, start)| {
                 let d = Ssn(s).distance(next);
@@ -610,32 +631,30 @@ impl Reassembly {
             .collect();
         stranded.sort_unstable();
         for &(_, s, start) in &stranded {
-            stream.ordered.remove(&(s, start));
+            stream.waiting.remove(&(s, start));
         }
         stream.next_ssn = ssn.next();
-        if stream.partial.is_some() {
-            stream
-                .deferred
-                .extend(stranded.iter().map(|&(_, _, start)| start));
-        } else {
-            for (_, _, start) in stranded {
-                self.deliver_run(start);
-            }
+        for (_, _, start) in stranded {
+            self.deliver_run(start);
         }
+        self.flush(st);
     }
 
-    /// Ends the partial delivery on stream `st` with an empty aborted piece;
-    /// an ordered stream moves past the abandoned message's SSN.
-    fn abort_partial(&mut self, st: usize) {
-        let stream = &mut self.streams[st];
-        let Some(p) = stream.partial.take() else {
-            return;
-        };
-        if !p.unordered && stream.next_ssn == p.ssn {
-            stream.next_ssn = p.ssn.next();
+    /// Ends partial delivery `p` with an empty aborted piece; an ordered
+    /// stream moves past the abandoned message's SSN and goes on.
+    fn abort_partial(&mut self, p: Partial) {
+        let st = usize::from(p.stream);
+        if p.unordered {
+            self.unordered_partials.remove(&p.next);
+        } else {
+            let stream = &mut self.streams[st];
+            stream.partial = None;
+            if stream.next_ssn == p.ssn {
+                stream.next_ssn = p.ssn.next();
+            }
         }
         self.ready.push_back(ReceivedMessage {
-            stream: st as u16,
+            stream: p.stream,
             ssn: p.ssn,
             ppid: p.ppid,
             unordered: p.unordered,
@@ -645,8 +664,13 @@ impl Reassembly {
             aborted: true,
         });
         // The rest of the message, if held beyond a gap, is useless now.
-        if self.runs.contains_key(&p.next) {
+        if self.runs.contains_key(&p.next)
+            && self.frags.get(&p.next).is_some_and(|f| p.continued_by(f))
+        {
             self.discard_run(p.next);
+        }
+        if !p.unordered {
+            self.flush(st);
         }
     }
 
@@ -678,13 +702,37 @@ impl Reassembly {
                 }
             }
             covered += e - s + 1;
-            let complete = self.frags[&s].begin && self.frags[&e].end;
             let f = &self.frags[&s];
+            let complete = f.begin && self.frags[&e].end;
             let stream = &self.streams[usize::from(f.stream)];
-            let registered = stream.ordered.contains(&(f.ssn.0, s)) || stream.deferred.contains(&s);
-            assert_eq!(complete, registered, "run {s}..={e}");
+            let waiting = stream.waiting.contains(&(f.ssn.0, s));
+            assert_eq!(complete, waiting, "run {s}..={e}");
+            assert!(!(complete && f.unordered), "complete unordered held");
+            assert!(
+                self.partial_continued_at(s).is_none(),
+                "run {s}..={e} should have been handed out"
+            );
         }
         assert_eq!(covered as usize, self.frags.len());
+        for stream in &self.streams {
+            assert_eq!(stream.waiting.len(), self.waiting_count(stream));
+            if let Some(p) = stream.partial {
+                assert!(!p.unordered && p.ssn == stream.next_ssn);
+            }
+        }
+        for (&next, p) in &self.unordered_partials {
+            assert!(p.unordered && p.next == next);
+        }
+    }
+
+    /// Waiting entries of `stream` that name a held complete run (tests).
+    #[cfg(test)]
+    fn waiting_count(&self, stream: &StreamState) -> usize {
+        stream
+            .waiting
+            .iter()
+            .filter(|(_, s)| self.runs.contains_key(s))
+            .count()
     }
 }
 

@@ -622,8 +622,9 @@ fn partial_delivery_aborted_by_forward_tsn() {
     assert_eq!(r.cum_tsn(), Tsn(11));
 }
 
-/// RFC 9260 §6.9 partial delivery of an unordered message; unordered
-/// messages of that stream completing meanwhile wait for it to end.
+/// RFC 9260 §6.9 partial delivery of an unordered message; RFC 9260 §6.6:
+/// an unordered message of the same stream completing meanwhile is
+/// delivered at once, in between the pieces.
 #[test]
 fn partial_delivery_unordered() {
     let msg = vec![3u8; 500];
@@ -633,21 +634,60 @@ fn partial_delivery_unordered() {
     r.on_data(&frags[1]);
     let first = drain(&mut r);
     assert_eq!(first.len(), 2);
-    assert!(first.iter().all(|m| m.unordered && !m.complete));
+    assert!(
+        first
+            .iter()
+            .all(|m| m.unordered && !m.complete && m.first_tsn == Tsn(1))
+    );
     r.on_data(&chunk(6, 0, 0, "UBE", b"small"));
-    assert_eq!(r.ready_messages(), 0); // waits for the partial delivery
+    let small = drain(&mut r);
+    assert_eq!(payloads(&small), vec![b"small"]);
     let mut rest = Vec::new();
     for f in &frags[2..] {
         assert_eq!(r.on_data(f), DataOutcome::Accepted);
         rest.extend(drain(&mut r));
     }
-    assert_eq!(rest.len(), 4);
-    assert!(rest[2].complete && rest[2].payload.len() == 100);
-    assert_eq!(&rest[3].payload[..], b"small");
-    let total: usize = first
-        .iter()
-        .chain(&rest[..3])
-        .map(|m| m.payload.len())
-        .sum();
+    assert_eq!(rest.len(), 3);
+    assert!(rest[2].complete && !rest[1].complete);
+    let total: usize = first.iter().chain(&rest).map(|m| m.payload.len()).sum();
     assert_eq!(total, 500);
+    assert_eq!(r.cum_tsn(), Tsn(6));
+}
+
+/// The deadlock that per-stream exclusive partial delivery would cause: an
+/// ordered message of stream 0 is partially delivered and waits beyond a
+/// gap, while an unordered message of stream 0 straddles the cumulative TSN
+/// and fills the window. Both get through (RFC 9260 §6.9, §6.2).
+#[test]
+fn partial_delivery_two_messages_one_stream() {
+    let mut r = Receiver::new(Tsn(1), 1, config(300));
+    let unordered = fragments(1, 0, 0, true, &[1u8; 600], 100); // TSN 1..=6
+    let ordered = fragments(7, 0, 0, false, &[2u8; 600], 100); // TSN 7..=12
+    // The ordered message's prefix arrives first and goes partial.
+    for f in &ordered[..3] {
+        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+    }
+    let mut got = drain(&mut r);
+    assert_eq!(got.len(), 3);
+    // Now the unordered message's prefix (TSN 1..=3) fills the window.
+    for f in &unordered[..3] {
+        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+    }
+    got.extend(drain(&mut r));
+    assert_eq!(got.len(), 6, "the unordered prefix is handed out too");
+    for f in unordered[3..].iter().chain(&ordered[3..]) {
+        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+        got.extend(drain(&mut r));
+    }
+    assert_eq!(r.cum_tsn(), Tsn(12));
+    for (first, fill) in [(Tsn(1), 1u8), (Tsn(7), 2u8)] {
+        let pieces: Vec<_> = got.iter().filter(|m| m.first_tsn == first).collect();
+        assert!(pieces.last().unwrap().complete);
+        assert_eq!(pieces.iter().filter(|m| m.complete).count(), 1);
+        let bytes: Vec<u8> = pieces
+            .iter()
+            .flat_map(|m| m.payload.iter().copied())
+            .collect();
+        assert_eq!(bytes, vec![fill; 600]);
+    }
 }

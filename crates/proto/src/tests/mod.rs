@@ -7,3 +7,4 @@ mod basic;
 mod handshake;
 mod pair;
 mod tags;
+mod transfer;
