@@ -68,7 +68,8 @@ usage: cargo xtask <command> [options]
 
 commands:
   test [--quick]           install needed Debian packages, then cargo fmt --check,
-                           clippy -D warnings, cargo test --workspace, fuzz smoke
+                           clippy -D warnings, cargo test --workspace, the
+                           simulator's 50 MB transfer tests in release, fuzz smoke
                            (--quick skips the fuzz smoke; CI never passes it)
   fuzz [SECONDS] [TARGET...]
                            fuzz the wire codec for SECONDS in total (default 600),
@@ -200,6 +201,12 @@ fn test(report: &mut Report, quick: bool) {
     // PROPTEST_CASES is deliberately left alone: proptest's default (256) unless
     // the caller set it.
     report.step("cargo test", || cargo(&["test", "--workspace"]));
+    // The simulator's transfer tests move 50 MB per run (20 seeds, seven link
+    // conditions, three traffic kinds) only in release builds; in debug they
+    // shrink to 2 MB so that `cargo test` stays quick.
+    report.step("sim transfers (release, 50 MB)", || {
+        cargo(&["test", "--release", "-p", "msctp-sim", "--test", "transfer"])
+    });
     if quick {
         report.skip("fuzz smoke", "--quick");
     } else {
