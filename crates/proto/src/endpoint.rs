@@ -73,6 +73,11 @@ pub struct EndpointStats {
     pub bad_cookies: u64,
     /// Stale cookies answered with a Stale Cookie error.
     pub stale_cookies: u64,
+    /// ICMP errors that matched an association and were acted on.
+    pub icmp_accepted: u64,
+    /// ICMP errors ignored: no matching association, or the quoted ports or
+    /// verification tag did not match (RFC 9260 Appendix C ICMP5, ICMP6).
+    pub icmp_ignored: u64,
 }
 
 /// An SCTP endpoint.
@@ -601,6 +606,37 @@ impl Endpoint {
             a.handle_packet_after_first(now, local, remote, packet.clone());
         }
         self.sync_routes(id);
+    }
+
+    /// An ICMP error about a packet we sent (RFC 9260 Appendix C). It is
+    /// acted on only if the quoted packet belongs to one of our
+    /// associations: our port, the peer's port, and the peer's verification
+    /// tag (or, for a quoted INIT, our Initiate Tag).
+    pub fn handle_icmp(&mut self, now: Instant, report: crate::icmp::IcmpReport) {
+        let Some((src_port, dst_port, vtag, first)) = report.header() else {
+            self.stats.icmp_ignored += 1;
+            return;
+        };
+        let id = (src_port == self.port)
+            .then(|| self.by_peer.get(&(report.quoted_dst, dst_port)).copied())
+            .flatten();
+        let Some(a) = id.and_then(|id| self.assocs.get_mut(&id)) else {
+            self.stats.icmp_ignored += 1;
+            return;
+        };
+        // Appendix C ICMP6: the tag must be the peer's; a quoted INIT has
+        // tag 0 and is matched by its Initiate Tag instead.
+        let valid = if vtag == 0 && first == Some(ChunkType::INIT.0) {
+            report.init_tag() == Some(a.local_vtag())
+        } else {
+            vtag == a.peer_vtag() && vtag != 0
+        };
+        if !valid {
+            self.stats.icmp_ignored += 1;
+            return;
+        }
+        self.stats.icmp_accepted += 1;
+        a.on_icmp(now, report.quoted_dst, report.kind);
     }
 
     /// The next packet to send.

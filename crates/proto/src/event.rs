@@ -51,6 +51,9 @@ pub enum CloseReason {
     ProtocolError(ErrorCause),
     /// T5-shutdown-guard expired (RFC 9260 §9.2).
     ShutdownGuardExpired,
+    /// An ICMP protocol unreachable: the peer has no SCTP (RFC 9260
+    /// Appendix C ICMP8).
+    ProtocolUnreachable,
 }
 
 /// What happened to a peer address (RFC 6458 §6.1.2 `spc_state`).

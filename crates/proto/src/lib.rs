@@ -18,6 +18,7 @@ pub mod config;
 pub mod cookie;
 pub mod endpoint;
 pub mod event;
+pub mod icmp;
 pub mod path;
 pub(crate) mod recv;
 pub mod rng;
@@ -30,4 +31,5 @@ pub use association::{Association, ReceivedMessage, SendError, SendOptions, Stat
 pub use config::Config;
 pub use endpoint::{AssociationHandle, ConnectError, Endpoint, EndpointStats};
 pub use event::{AddressChange, AssociationChange, CloseReason, Event};
+pub use icmp::{IcmpKind, IcmpReport};
 pub use path::{PathInfo, PathState};

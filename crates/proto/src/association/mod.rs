@@ -24,6 +24,7 @@
 
 pub(crate) mod handshake;
 mod heartbeat;
+mod icmp;
 mod input;
 mod outbound;
 mod retransmit;

@@ -82,6 +82,8 @@ pub struct Path {
     /// The outstanding heartbeat, if any.
     pub(crate) probe: Option<Probe>,
     pub(crate) last_hb_rtt: Option<Duration>,
+    /// When an ICMP error last counted against this path.
+    pub(crate) last_icmp_error: Option<Instant>,
     pub(crate) counters: PathCounters,
 }
 
@@ -109,6 +111,7 @@ impl Path {
             hb_timer: Timer::default(),
             probe: None,
             last_hb_rtt: None,
+            last_icmp_error: None,
             counters: PathCounters::default(),
         }
     }

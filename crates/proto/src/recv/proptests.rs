@@ -174,8 +174,6 @@ fn sack_acks(sack: &Sack, tsn: Tsn) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
     /// RFC 9260 §6.2, §6.6, §6.9: any permutation, with duplicates, of the
     /// fragments of messages on several streams delivers exactly those
     /// messages (ordered ones in SSN order per stream); duplicates are
@@ -300,6 +298,128 @@ proptest! {
             app.take(m);
         }
         app.check(&msgs, &firsts);
+        prop_assert_eq!(r.buffered_bytes(), 0);
+    }
+
+    /// RFC 3758 §3.6 under window pressure and loss: the peer abandons
+    /// random whole messages (sending their chunks at most once) and moves
+    /// our cumulative TSN past them with FORWARD TSNs built as RFC 3758
+    /// §3.5 C2 does. Every other message arrives exactly once; abandoned ones
+    /// arrive whole, or not at all, or as pieces ending with an aborted
+    /// piece; ordered SSNs only increase per stream; cum reaches the end.
+    #[test]
+    fn pr_sctp_abandoned_messages(
+        initial in initial_tsn(),
+        window in 64u32..1500,
+        msgs in prop::collection::vec((msg(2000, 300), prop::bool::weighted(0.3)), 1..25),
+        seed in any::<u64>(),
+    ) {
+        let abandoned: Vec<bool> = msgs.iter().map(|(_, a)| *a).collect();
+        let msgs: Vec<Msg> = msgs.into_iter().map(|(m, _)| m).collect();
+        let (chunks, firsts) = to_chunks(initial, &msgs);
+        // Which message each chunk belongs to.
+        let mut owner = Vec::new();
+        for (i, m) in msgs.iter().enumerate() {
+            owner.extend(std::iter::repeat_n(i, m.payload.len().div_ceil(m.frag)));
+        }
+        let mut rng = Rng(seed | 1);
+        let cfg = ReceiveConfig { window, max_gap_blocks: 16, max_dup_tsns: 16, max_tsns_ahead: 65_535 };
+        let mut r = Receiver::new(Tsn(initial), 4, cfg);
+        let mut delivered: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+        let mut aborted: Vec<u32> = Vec::new();
+        let mut partial: HashMap<u32, Vec<u8>> = HashMap::new();
+        let mut last_ssn: HashMap<u16, Ssn> = HashMap::new();
+        let mut take = |m: ReceivedMessage| {
+            let mut bytes = partial.remove(&m.first_tsn.0).unwrap_or_default();
+            if m.aborted {
+                aborted.push(m.first_tsn.0);
+                return;
+            }
+            bytes.extend_from_slice(&m.payload);
+            if !m.unordered && !partial.contains_key(&m.first_tsn.0) {
+                // RFC 9260 §6.6 with skips: SSNs only increase per stream.
+                if let Some(prev) = last_ssn.get(&m.stream) {
+                    assert!(m.ssn > *prev || (m.ssn == *prev && bytes.len() > m.payload.len()),
+                        "SSN went back on stream {}", m.stream);
+                }
+                last_ssn.insert(m.stream, m.ssn);
+            }
+            if m.complete {
+                assert!(delivered.insert(m.first_tsn.0, bytes).is_none(), "delivered twice");
+            } else {
+                partial.insert(m.first_tsn.0, bytes);
+            }
+        };
+        let mut sent_once = vec![false; chunks.len()];
+        let mut sack = r.build_sack();
+        let last = chunks.last().unwrap().tsn;
+        let mut rounds = 0;
+        while sack.cum_tsn_ack != last {
+            rounds += 1;
+            prop_assert!(rounds < 20_000, "no progress: cum {:?}", sack.cum_tsn_ack);
+            let mut send: Vec<usize> = (0..chunks.len())
+                .filter(|&i| !sack_acks(&sack, chunks[i].tsn))
+                .filter(|&i| !(abandoned[owner[i]] && sent_once[i]))
+                .collect();
+            if sack.a_rwnd == 0 {
+                send.truncate(1);
+            } else {
+                rng.shuffle(&mut send);
+            }
+            for i in send {
+                sent_once[i] = true;
+                if rng.chance(8) {
+                    continue;
+                }
+                let _ = r.on_data(&chunks[i]);
+                prop_assert!(r.buffered_bytes() <= window as usize + 300);
+                if rng.chance(4) {
+                    if let Some(m) = r.poll_message() {
+                        take(m);
+                    }
+                }
+            }
+            // RFC 3758 §3.5 C2: advance over abandoned chunks from cum.
+            let cum_idx = chunks.iter().position(|c| c.tsn == sack.cum_tsn_ack);
+            let mut point = cum_idx.map_or(0, |i| i + 1);
+            while point < chunks.len() && abandoned[owner[point]] {
+                point += 1;
+            }
+            if point > cum_idx.map_or(0, |i| i + 1) && !rng.chance(8) {
+                let mut skips: BTreeMap<u16, Ssn> = BTreeMap::new();
+                let from = cum_idx.map_or(0, |i| i + 1);
+                for c in &chunks[from..point] {
+                    if !c.unordered {
+                        skips.insert(c.stream, c.ssn);
+                    }
+                }
+                let _ = r.on_forward_tsn(&ForwardTsn {
+                    new_cum_tsn: chunks[point - 1].tsn,
+                    streams: skips.into_iter().map(|(stream, ssn)| ForwardTsnStream { stream, ssn }).collect(),
+                });
+            }
+            r.check_invariants();
+            if !rng.chance(5) {
+                while let Some(m) = r.poll_message() {
+                    take(m);
+                }
+            }
+            sack = r.build_sack();
+        }
+        while let Some(m) = r.poll_message() {
+            take(m);
+        }
+        prop_assert!(partial.is_empty(), "a partial delivery neither completed nor aborted");
+        for (i, m) in msgs.iter().enumerate() {
+            let first = firsts[i].0;
+            match delivered.get(&first) {
+                Some(bytes) => prop_assert_eq!(bytes, &m.payload),
+                None => prop_assert!(abandoned[i], "message {} lost", i),
+            }
+            if aborted.contains(&first) {
+                prop_assert!(abandoned[i] && !delivered.contains_key(&first));
+            }
+        }
         prop_assert_eq!(r.buffered_bytes(), 0);
     }
 

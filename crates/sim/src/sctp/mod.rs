@@ -11,7 +11,7 @@ use msctp_proto::{AssociationHandle, Config, Endpoint, Event};
 
 pub use workload::{BulkSender, Digest, Sink, Traffic};
 
-use crate::agent::{Agent, Datagram, IcmpError};
+use crate::agent::{Agent, Datagram, IcmpError, IcmpKind};
 
 /// What the application on a simulated host does between packets.
 pub trait App {
@@ -60,7 +60,7 @@ pub struct SctpHost {
     pub endpoint: Endpoint,
     /// Every event so far.
     pub events: Vec<HostEvent>,
-    /// ICMP errors received (the engine does not act on them yet).
+    /// ICMP errors received (each is also handed to the endpoint).
     pub icmp: Vec<(Duration, IcmpError)>,
     app: Option<Box<dyn AnyApp>>,
     start: Instant,
@@ -142,8 +142,20 @@ impl Agent for SctpHost {
     }
 
     fn handle_icmp(&mut self, now: Instant, error: IcmpError) {
+        let kind = match error.kind {
+            IcmpKind::DestinationUnreachable { .. } => msctp_proto::IcmpKind::Unreachable,
+            IcmpKind::PacketTooBig { mtu } => msctp_proto::IcmpKind::PacketTooBig { mtu },
+            IcmpKind::ProtocolUnreachable => msctp_proto::IcmpKind::ProtocolUnreachable,
+        };
+        let report = msctp_proto::IcmpReport {
+            quoted_src: error.original.src,
+            quoted_dst: error.original.dst,
+            quoted: error.original.payload.clone(),
+            kind,
+        };
         self.icmp
             .push((now.saturating_duration_since(self.start), error));
+        self.endpoint.handle_icmp(now, report);
         self.after_input(now);
     }
 

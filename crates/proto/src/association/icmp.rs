@@ -1,0 +1,106 @@
+//! Acting on validated ICMP errors (RFC 9260 Appendix C): protocol
+//! unreachable aborts, packet too big lowers the path MTU, and unreachable
+//! destinations move traffic off the path at once (SCTP-PF, RFC 7829) while
+//! it keeps being probed.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use super::{Association, State};
+use crate::event::{AssociationChange, CloseReason};
+use crate::icmp::IcmpKind;
+use crate::path::PathState;
+
+/// Smallest PMTU accepted from a Packet Too Big (the IPv6 minimum MTU,
+/// RFC 8200 §5; an IPv4 report below it is not believed).
+const MIN_PMTU: u32 = 1280;
+
+impl Association {
+    /// A validated ICMP error about a packet sent to `remote`.
+    pub(crate) fn on_icmp(&mut self, now: Instant, remote: IpAddr, kind: IcmpKind) {
+        let Some(p) = self.paths.find(remote) else {
+            return;
+        };
+        match kind {
+            IcmpKind::ProtocolUnreachable => {
+                // Appendix C ICMP8: treated as an ABORT.
+                let event = match self.state {
+                    State::CookieWait | State::CookieEchoed => {
+                        AssociationChange::CantStartAssociation {
+                            reason: CloseReason::ProtocolUnreachable,
+                        }
+                    }
+                    _ => AssociationChange::CommLost {
+                        reason: CloseReason::ProtocolUnreachable,
+                    },
+                };
+                self.close(event);
+            }
+            IcmpKind::PacketTooBig { mtu } => {
+                // Appendix C ICMP7, RFC 9260 §7.3.
+                let path = self.paths.get_mut(p);
+                let mtu = mtu.max(MIN_PMTU);
+                if mtu < path.pmtu {
+                    path.pmtu = mtu;
+                    path.cc.set_mtu(mtu);
+                }
+            }
+            IcmpKind::Unreachable => self.on_path_unreachable(now, p),
+        }
+    }
+
+    /// Appendix C ICMP9 and RFC 7829: the path to `p` does not work. Count one
+    /// error per RTO at most (a burst of ICMP errors for one window of data
+    /// is one event), move new data off it at once, retransmit what was
+    /// outstanding there to an alternate, and probe it.
+    fn on_path_unreachable(&mut self, now: Instant, p: usize) {
+        if matches!(self.state, State::CookieWait | State::CookieEchoed) {
+            // During setup the handshake timers (and connectx's rotation
+            // through the peer's addresses) take care of it.
+            return;
+        }
+        let path = self.paths.get_mut(p);
+        let rto = path.rto();
+        if path
+            .last_icmp_error
+            .is_some_and(|t| now.saturating_duration_since(t) < rto)
+        {
+            return;
+        }
+        path.last_icmp_error = Some(now);
+        if path.state == PathState::Active && self.config.pf_max_retrans.is_some() {
+            // SCTP-PF: potentially failed at once, whatever the threshold.
+            self.set_path_state(p, PathState::PotentiallyFailed);
+        }
+        self.count_path_error(p, now);
+        if self.is_closed() {
+            return;
+        }
+        // Retransmit what was outstanding on the path to an alternate (RFC
+        // 9260 §6.4.1) without waiting for T3-rtx.
+        if let Some(target) = self.paths.alternate(p) {
+            let mut removed = 0;
+            for c in self.out.outstanding.iter_mut() {
+                if c.path != p || c.acked {
+                    continue;
+                }
+                if c.in_flight {
+                    c.in_flight = false;
+                    removed += c.size();
+                }
+                if !c.retransmit {
+                    c.retransmit = true;
+                    self.out.marked += 1;
+                }
+                c.retransmit_path = target;
+            }
+            let path = self.paths.get_mut(p);
+            path.cc.on_removed(removed);
+            path.t3_rtx.stop();
+        }
+        // Probe the failed path at once and every RTO after.
+        if self.paths.get(p).probe.is_none() {
+            self.paths.get_mut(p).hb_timer.set(now);
+        }
+    }
+}
