@@ -42,6 +42,12 @@ pub struct Config {
     /// Acknowledge at least every this many packets with DATA (RFC 9260
     /// §6.2): 2.
     pub sack_freq: u32,
+    /// Set the I bit (RFC 7053 §4.1) on the last DATA chunk sent when the
+    /// send queue runs empty, so that the peer acknowledges at once instead
+    /// of after its delayed-SACK timeout. This keeps an RTO below the peer's
+    /// SACK delay (sub-second failover settings) from expiring spuriously on
+    /// a lone packet. On by default.
+    pub sack_immediately_when_idle: bool,
     /// Outbound streams we ask for in INIT/INIT ACK (RFC 9260 §3.3.2).
     pub outbound_streams: u16,
     /// Most inbound streams we accept (RFC 9260 §3.3.2 MIS).
@@ -99,6 +105,7 @@ impl Default for Config {
             pf_max_retrans: Some(0),
             sack_delay: Duration::from_millis(200),
             sack_freq: 2,
+            sack_immediately_when_idle: true,
             outbound_streams: 10,
             max_inbound_streams: 2048,
             receive_window: 1 << 20,

@@ -119,6 +119,18 @@ impl Association {
                 Chunk::ShutdownAck => self.on_shutdown_ack(now),
                 Chunk::ShutdownComplete(_) => self.on_shutdown_complete(),
                 Chunk::Error(e) => self.on_error_chunk(now, e),
+                Chunk::ForwardTsn(f) if self.is_established() => {
+                    // RFC 3758 §3.6: move the cumulative TSN past abandoned
+                    // data and acknowledge at once.
+                    if let Some(r) = self.recv.as_mut() {
+                        r.on_forward_tsn(&f);
+                        if r.ready_messages() > 0 {
+                            self.push_readable();
+                        }
+                    }
+                    data_seen = true;
+                    immediate = true;
+                }
                 Chunk::Pad(_) => {}
                 // Extensions we do not negotiate: a conforming peer never
                 // sends them; ignore rather than fail.

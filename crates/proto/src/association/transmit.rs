@@ -253,7 +253,7 @@ impl Association {
             let Some(next) = self.out.next_chunk(*room, full) else {
                 break;
             };
-            let (data, destination) = match next {
+            let (mut data, destination) = match next {
                 Ok(x) => x,
                 Err((opts, data)) => {
                     self.push_event(Event::SendFailed {
@@ -265,6 +265,10 @@ impl Association {
                     continue;
                 }
             };
+            if self.config.sack_immediately_when_idle && data.end && !self.out.has_pending() {
+                // RFC 7053 §4.1: nothing more to send; ask for the SACK now.
+                data.immediate = true;
+            }
             let chunk = Chunk::Data(data.clone());
             let len = chunk.padded_len();
             *room = room.saturating_sub(len);

@@ -691,3 +691,21 @@ fn partial_delivery_two_messages_one_stream() {
         assert_eq!(bytes, vec![fill; 600]);
     }
 }
+
+/// RFC 6525 (fewer incoming streams) with partial delivery: a message
+/// partially delivered on a removed stream ends with an aborted piece, and
+/// the stream's later DATA is an invalid stream (RFC 9260 §6.5).
+#[test]
+fn removed_stream_aborts_partial_delivery() {
+    let mut r = Receiver::new(Tsn(1), 2, config(200));
+    let frags = fragments(1, 1, 0, false, &[5u8; 500], 100);
+    r.on_data(&frags[0]);
+    r.on_data(&frags[1]);
+    assert_eq!(drain(&mut r).len(), 2);
+    r.set_inbound_streams(1);
+    let got = drain(&mut r);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].aborted && got[0].stream == 1 && got[0].first_tsn == Tsn(1));
+    assert_eq!(r.on_data(&frags[2]), DataOutcome::InvalidStream);
+    assert_eq!(r.cum_tsn(), Tsn(3));
+}

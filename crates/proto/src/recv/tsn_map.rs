@@ -86,6 +86,9 @@ impl TsnMap {
 
     /// The highest TSN recorded as received (the cumulative point when none
     /// is above it).
+    // Used by tests, and by stream reconfiguration (RFC 6525) and
+    // diagnostics once they are wired into the association.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn highest_tsn(&self) -> Tsn {
         wrap(self.highest)
     }
@@ -104,6 +107,9 @@ impl TsnMap {
     }
 
     /// The unwrapped cumulative point (see [`TsnMap::unwrap`]).
+    // Used by tests, and by stream reconfiguration (RFC 6525) and
+    // diagnostics once they are wired into the association.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn cum_unwrapped(&self) -> u64 {
         self.cum
     }
@@ -171,6 +177,9 @@ impl TsnMap {
 
     /// How many duplicates were seen but left out of every SACK because of
     /// the storage or SACK bounds (a statistic).
+    // Used by tests, and by stream reconfiguration (RFC 6525) and
+    // diagnostics once they are wired into the association.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn dups_unreported(&self) -> u64 {
         self.dups_unreported
     }
@@ -239,6 +248,9 @@ impl TsnMap {
 
     /// Whether `tsn` counts as received: at or below the cumulative point,
     /// or recorded above it.
+    // Used by tests, and by stream reconfiguration (RFC 6525) and
+    // diagnostics once they are wired into the association.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn is_received(&self, tsn: Tsn) -> bool {
         let u = self.unwrap(tsn);
         u <= self.cum || self.bit(u)

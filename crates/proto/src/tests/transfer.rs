@@ -52,7 +52,16 @@ fn data_times(p: &Pair) -> Vec<Duration> {
 /// timeout (200 ms); every second packet is acknowledged at once.
 #[test]
 fn delayed_sack() {
-    let (mut p, h, _) = established();
+    let c = Config {
+        rng_seed: 1,
+        sack_immediately_when_idle: false,
+        ..Config::default()
+    };
+    let s = Config {
+        rng_seed: 2,
+        ..Config::default()
+    };
+    let (mut p, h, _) = established_with(c, s);
     p.client
         .association_mut(h)
         .unwrap()
@@ -77,6 +86,34 @@ fn delayed_sack() {
     let s = sack_times(&p);
     assert_eq!(d.len(), 2);
     assert!(s[0] - d[1] < Duration::from_millis(10), "immediate SACK");
+}
+
+/// RFC 7053 §4.1: by default the last DATA chunk sent when the send queue
+/// runs empty carries the I bit, so a lone message is acknowledged at once
+/// (an RTO below the peer's SACK delay would otherwise expire spuriously);
+/// chunks followed by more queued data do not.
+#[test]
+fn i_bit_when_queue_runs_empty() {
+    let (mut p, h, _) = established();
+    let a = p.client.association_mut(h).unwrap();
+    for i in 0..3 {
+        a.send(payload(1000, i), SendOptions::default()).unwrap();
+    }
+    p.run_for(Duration::from_secs(1));
+    let flags: Vec<bool> = p
+        .log
+        .iter()
+        .filter(|(_, to_server, _)| *to_server)
+        .flat_map(|(_, _, t)| Packet::parse(t.payload.clone()).unwrap().chunks)
+        .filter_map(|c| match c {
+            Chunk::Data(d) => Some(d.immediate),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flags, vec![false, false, true]);
+    let d = data_times(&p);
+    let s = sack_times(&p);
+    assert!(s.last().unwrap().saturating_sub(*d.last().unwrap()) < Duration::from_millis(10));
 }
 
 /// RFC 7053: the I bit asks for an immediate SACK.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use msctp_proto::{AssociationHandle, Config, Endpoint, Event};
 
-pub use workload::{BulkSender, Digest, Sink, Traffic};
+pub use workload::{BulkSender, Counter, Digest, Sink, Ticker, Traffic};
 
 use crate::agent::{Agent, Datagram, IcmpError, IcmpKind};
 

@@ -246,3 +246,93 @@ impl App for Sink {
         }
     }
 }
+
+/// Sends one numbered message every `interval` on the first association
+/// that comes up (like the reference text's experiment), optionally to a
+/// chosen peer address.
+#[derive(Debug)]
+pub struct Ticker {
+    interval: std::time::Duration,
+    size: usize,
+    next_at: Option<Instant>,
+    association: Option<AssociationHandle>,
+    /// Messages queued so far.
+    pub sent: u64,
+    /// Stop after this many messages.
+    pub limit: u64,
+    /// Send failures reported by the engine.
+    pub failures: u64,
+}
+
+impl Ticker {
+    /// One `size`-byte message every `interval`, at most `limit` messages.
+    pub fn new(interval: std::time::Duration, size: usize, limit: u64) -> Self {
+        Ticker {
+            interval,
+            size: size.max(8),
+            next_at: None,
+            association: None,
+            sent: 0,
+            limit,
+            failures: 0,
+        }
+    }
+}
+
+impl App for Ticker {
+    fn poll(&mut self, now: Instant, ep: &mut Endpoint, events: &[(AssociationHandle, Event)]) {
+        for (h, e) in events {
+            match e {
+                Event::Association(AssociationChange::CommUp { .. })
+                    if self.association.is_none() =>
+                {
+                    self.association = Some(*h);
+                    self.next_at = Some(now);
+                }
+                Event::SendFailed { .. } => self.failures += 1,
+                _ => {}
+            }
+        }
+        let (Some(h), Some(at)) = (self.association, self.next_at) else {
+            return;
+        };
+        if now < at || self.sent >= self.limit {
+            return;
+        }
+        let Some(a) = ep.association_mut(h) else {
+            return;
+        };
+        let mut msg = vec![0u8; self.size];
+        msg[..8].copy_from_slice(&self.sent.to_be_bytes());
+        if a.send(Bytes::from(msg), SendOptions::default()).is_ok() {
+            self.sent += 1;
+        }
+        self.next_at = Some(at + self.interval);
+    }
+}
+
+/// Receives numbered messages from a [`Ticker`] and checks that they arrive
+/// in order, each once.
+#[derive(Debug, Default)]
+pub struct Counter {
+    /// Messages received, in order of arrival (their numbers).
+    pub received: Vec<u64>,
+}
+
+impl App for Counter {
+    fn poll(&mut self, _now: Instant, ep: &mut Endpoint, _events: &[(AssociationHandle, Event)]) {
+        let handles: Vec<_> = ep.associations().map(|(h, _)| h).collect();
+        for h in handles {
+            let Some(a) = ep.association_mut(h) else {
+                continue;
+            };
+            while let Some(m) = a.recv() {
+                if let Some(n) = m.data.get(..8) {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(n);
+                    self.received.push(u64::from_be_bytes(b));
+                }
+            }
+        }
+    }
+}

@@ -33,14 +33,25 @@
 //! Delivered messages go to a queue in delivery order, as
 //! [`ReceivedMessage`]s. A single-fragment message reuses the chunk's
 //! `Bytes`; a multi-fragment one is concatenated once.
+//!
+//! # Files
+//!
+//! This file holds the fragments, runs, ordering and the window-full drop;
+//! [`partial`] holds partial delivery and its abort; [`forward_tsn`] the
+//! stream side of FORWARD TSN.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::{Bytes, BytesMut};
-use msctp_wire::chunk::{Data, ForwardTsnStream};
+use msctp_wire::chunk::Data;
 use msctp_wire::{Ssn, Tsn};
 
-use super::tsn_map::wrap;
+use crate::recv::tsn_map::wrap;
+
+mod forward_tsn;
+mod partial;
+
+use partial::Partial;
 
 /// A user message, or a piece of one under partial delivery, ready for the
 /// application.
@@ -111,29 +122,6 @@ impl Fragment {
             && self.stream == next.stream
             && self.unordered == next.unordered
             && (self.unordered || self.ssn == next.ssn)
-    }
-}
-
-/// A message under partial delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Partial {
-    stream: u16,
-    unordered: bool,
-    ssn: Ssn,
-    ppid: u32,
-    /// Unwrapped TSN of the message's first fragment.
-    first: u64,
-    /// Unwrapped TSN of the next fragment to hand out.
-    next: u64,
-}
-
-impl Partial {
-    /// Whether `frag`, at TSN `self.next`, continues this message.
-    fn continued_by(&self, frag: &Fragment) -> bool {
-        !frag.begin
-            && frag.stream == self.stream
-            && frag.unordered == self.unordered
-            && (self.unordered || frag.ssn == self.ssn)
     }
 }
 
@@ -212,6 +200,9 @@ impl Reassembly {
     /// Changes the number of inbound streams (RFC 6525 adds streams). New
     /// streams start at SSN 0; held data and partial deliveries of removed
     /// streams are discarded.
+    // Used by tests, and by stream reconfiguration (RFC 6525) and
+    // diagnostics once they are wired into the association.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn set_stream_count(&mut self, n: u16) {
         let n = usize::from(n);
         if n < self.streams.len() {
@@ -224,8 +215,16 @@ impl Reassembly {
             for s in doomed {
                 self.discard_run(s);
             }
-            self.unordered_partials
-                .retain(|_, p| usize::from(p.stream) < n);
+            // Their partial deliveries end with an aborted piece.
+            let gone: Vec<Partial> = self.streams[n..]
+                .iter()
+                .filter_map(|s| s.partial)
+                .chain(self.unordered_partials.values().copied())
+                .filter(|p| usize::from(p.stream) >= n)
+                .collect();
+            for p in gone {
+                self.abort_partial(p);
+            }
         }
         self.streams.resize_with(n, StreamState::default);
     }
@@ -289,18 +288,6 @@ impl Reassembly {
         }
         self.runs.insert(start, end);
         self.on_run_changed(start);
-    }
-
-    /// The partial delivery that the run starting at `start` continues, if
-    /// any.
-    fn partial_continued_at(&self, start: u64) -> Option<Partial> {
-        let first = self.frags.get(&start)?;
-        let unordered = self.unordered_partials.get(&start).copied();
-        let ordered = self.streams.get(usize::from(first.stream))?.partial;
-        [unordered, ordered]
-            .into_iter()
-            .flatten()
-            .find(|p| p.next == start && p.continued_by(first))
     }
 
     /// Looks at the run starting at `start` after it grew: continues a
@@ -412,85 +399,6 @@ impl Reassembly {
         });
     }
 
-    /// Hands out the run starting at `p.next` as pieces of partial delivery
-    /// `p`, and records where it now stands: ended when its last fragment
-    /// (E) went out, which for an ordered message releases the stream.
-    fn hand_out(&mut self, mut p: Partial) {
-        self.unordered_partials.remove(&p.next);
-        let Some(end) = self.runs.remove(&p.next) else {
-            return;
-        };
-        let mut finished = false;
-        for tsn in p.next..=end {
-            let Some(f) = self.frags.remove(&tsn) else {
-                break;
-            };
-            let len = f.payload.len();
-            self.held_bytes -= len;
-            self.ready_bytes += len;
-            finished = f.end;
-            self.ready.push_back(ReceivedMessage {
-                stream: p.stream,
-                ssn: p.ssn,
-                ppid: p.ppid,
-                unordered: p.unordered,
-                first_tsn: wrap(p.first),
-                payload: f.payload,
-                complete: f.end,
-                aborted: false,
-            });
-            p.next = tsn + 1;
-        }
-        let st = usize::from(p.stream);
-        match (p.unordered, finished) {
-            (true, false) => {
-                self.unordered_partials.insert(p.next, p);
-            }
-            (true, true) => {}
-            (false, false) => self.streams[st].partial = Some(p),
-            (false, true) => {
-                let stream = &mut self.streams[st];
-                stream.partial = None;
-                stream.next_ssn = p.ssn.next();
-                self.flush(st);
-            }
-        }
-    }
-
-    /// Partial delivery (RFC 9260 §6.9: a receiver out of buffer space while
-    /// waiting for more fragments SHOULD hand out part of the message). While
-    /// held bytes reach `point`, starts handing out the in-order prefix of
-    /// the lowest-TSN incomplete message that has its first fragment and is
-    /// at the head of its stream (unordered, or ordered with the next SSN and
-    /// no ordered partial delivery on the stream yet). Returns whether
-    /// anything started.
-    pub(crate) fn partial_deliver(&mut self, point: usize) -> bool {
-        let mut started = false;
-        while self.held_bytes >= point {
-            let candidate = self.runs.iter().find_map(|(&s, &e)| {
-                let f = &self.frags[&s];
-                let stream = &self.streams[usize::from(f.stream)];
-                let head = f.begin
-                    && !self.frags[&e].end
-                    && (f.unordered || (stream.partial.is_none() && f.ssn == stream.next_ssn));
-                head.then_some(Partial {
-                    stream: f.stream,
-                    unordered: f.unordered,
-                    ssn: f.ssn,
-                    ppid: f.ppid,
-                    first: s,
-                    next: s,
-                })
-            });
-            let Some(p) = candidate else {
-                break;
-            };
-            self.hand_out(p);
-            started = true;
-        }
-        started
-    }
-
     /// RFC 9260 §6.2 (window full): gives up the highest held fragment if
     /// its TSN is above `above`, returning its TSN and payload length, so
     /// that the caller can forget the TSN. A complete message that waited
@@ -545,132 +453,6 @@ impl Reassembly {
             if let Some(f) = self.frags.remove(&tsn) {
                 self.held_bytes -= f.payload.len();
             }
-        }
-    }
-
-    /// FORWARD TSN (RFC 3758 §3.6) with unwrapped New Cumulative TSN
-    /// `new_cum`:
-    ///
-    /// * a partial delivery whose next fragment is at or below `new_cum` is
-    ///   aborted (its message was abandoned);
-    /// * incomplete messages with a fragment at or below `new_cum` are
-    ///   dropped (the sender abandoned them); complete ones are kept;
-    /// * on each listed stream, SSNs up to the given one are skipped: held
-    ///   complete messages with those SSNs (stranded data) are delivered, an
-    ///   ordered partial delivery is aborted, and the stream continues from
-    ///   the following SSN.
-    ///
-    /// Streams not below the stream count are ignored.
-    pub(crate) fn forward(&mut self, new_cum: u64, skips: &[ForwardTsnStream]) {
-        // Abort partial deliveries whose rest was abandoned.
-        for st in 0..self.streams.len() {
-            if let Some(p) = self.streams[st].partial {
-                if p.next <= new_cum {
-                    self.abort_partial(p);
-                }
-            }
-        }
-        let abandoned: Vec<Partial> = self
-            .unordered_partials
-            .range(..=new_cum)
-            .map(|(_, p)| *p)
-            .collect();
-        for p in abandoned {
-            self.abort_partial(p);
-        }
-        // Drop abandoned incomplete messages.
-        let abandoned: Vec<u64> = self
-            .runs
-            .range(..=new_cum)
-            .filter(|&(s, e)| !(self.frags[s].begin && self.frags[e].end))
-            .map(|(&s, _)| s)
-            .collect();
-        for s in abandoned {
-            self.discard_run(s);
-        }
-        // A run just above that starts mid-message continues an abandoned
-        // message (a sender abandons whole messages, RFC 3758 §3.5), unless
-        // it is the rest of a partial delivery.
-        let above = new_cum + 1;
-        if self.runs.contains_key(&above)
-            && !self.frags[&above].begin
-            && self.partial_continued_at(above).is_none()
-        {
-            self.discard_run(above);
-        }
-        // Skip SSNs on ordered streams.
-        for skip in skips {
-            self.skip_ssn(usize::from(skip.stream), skip.ssn);
-        }
-    }
-
-    /// RFC 3758 §3.6: stream `st` skips every SSN up to and including `ssn`.
-    fn skip_ssn(&mut self, st: usize, ssn: Ssn) {
-        let Some(stream) = self.streams.get(st) else {
-            return;
-        };
-        let next = stream.next_ssn;
-        let span = ssn.distance(next);
-        if span < 0 {
-            return; // Already past it: out of date.
-        }
-        // An ordered partial delivery is always of the next SSN, so skipping
-        // it abandons that message.
-        if let Some(p) = stream.partial {
-            self.abort_partial(p);
-        }
-        let stream = &mut self.streams[st];
-        // Stranded complete messages with a skipped SSN go out, in SSN order.
-        let mut stranded: Vec<(i16, u16, u64)> = stream
-            .waiting
-            .iter()
-            .filter_map(|&(s, start)| {
-                let d = Ssn(s).distance(next);
-                (0..=span).contains(&d).then_some((d, s, start))
-            })
-            .collect();
-        stranded.sort_unstable();
-        for &(_, s, start) in &stranded {
-            stream.waiting.remove(&(s, start));
-        }
-        stream.next_ssn = ssn.next();
-        for (_, _, start) in stranded {
-            self.deliver_run(start);
-        }
-        self.flush(st);
-    }
-
-    /// Ends partial delivery `p` with an empty aborted piece; an ordered
-    /// stream moves past the abandoned message's SSN and goes on.
-    fn abort_partial(&mut self, p: Partial) {
-        let st = usize::from(p.stream);
-        if p.unordered {
-            self.unordered_partials.remove(&p.next);
-        } else {
-            let stream = &mut self.streams[st];
-            stream.partial = None;
-            if stream.next_ssn == p.ssn {
-                stream.next_ssn = p.ssn.next();
-            }
-        }
-        self.ready.push_back(ReceivedMessage {
-            stream: p.stream,
-            ssn: p.ssn,
-            ppid: p.ppid,
-            unordered: p.unordered,
-            first_tsn: wrap(p.first),
-            payload: Bytes::new(),
-            complete: false,
-            aborted: true,
-        });
-        // The rest of the message, if held beyond a gap, is useless now.
-        if self.runs.contains_key(&p.next)
-            && self.frags.get(&p.next).is_some_and(|f| p.continued_by(f))
-        {
-            self.discard_run(p.next);
-        }
-        if !p.unordered {
-            self.flush(st);
         }
     }
 
@@ -737,10 +519,17 @@ impl Reassembly {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn frag(stream: u16, ssn: u16, unordered: bool, begin: bool, end: bool, p: &[u8]) -> Data {
+    pub(in crate::recv::reassembly) fn frag(
+        stream: u16,
+        ssn: u16,
+        unordered: bool,
+        begin: bool,
+        end: bool,
+        p: &[u8],
+    ) -> Data {
         Data {
             tsn: Tsn(0),
             stream,
@@ -754,7 +543,7 @@ mod tests {
         }
     }
 
-    fn drain(r: &mut Reassembly) -> Vec<ReceivedMessage> {
+    pub(in crate::recv::reassembly) fn drain(r: &mut Reassembly) -> Vec<ReceivedMessage> {
         std::iter::from_fn(|| r.poll()).collect()
     }
 
@@ -807,50 +596,5 @@ mod tests {
         assert_eq!(got.len(), 1);
         assert_eq!(&got[0].payload[..], b"c");
         assert_eq!(r.held_bytes(), 2);
-    }
-
-    /// RFC 3758 §3.6: dropping fragments at or below the new cumulative TSN
-    /// and skipping SSNs releases stranded ordered messages.
-    #[test]
-    fn forward_releases_stranded() {
-        let mut r = Reassembly::new(1);
-        // SSN 0: fragments 10 (B) and 11 missing E at 12; SSN 1 and 2 whole.
-        r.insert(10, &frag(0, 0, false, true, false, b"x"));
-        r.insert(13, &frag(0, 1, false, true, true, b"one"));
-        r.insert(14, &frag(0, 2, false, true, true, b"two"));
-        assert_eq!(r.ready_messages(), 0);
-        r.forward(
-            12,
-            &[ForwardTsnStream {
-                stream: 0,
-                ssn: Ssn(0),
-            }],
-        );
-        r.check_invariants();
-        let got = drain(&mut r);
-        let ps: Vec<&[u8]> = got.iter().map(|m| &m.payload[..]).collect();
-        assert_eq!(ps, vec![&b"one"[..], &b"two"[..]]);
-        assert_eq!(r.held_bytes(), 0);
-    }
-
-    /// RFC 3758 §3.6: a skipped SSN whose complete message is held is
-    /// delivered (stranded data), not dropped.
-    #[test]
-    fn forward_delivers_held_skipped_ssn() {
-        let mut r = Reassembly::new(1);
-        r.insert(12, &frag(0, 1, false, true, true, b"one"));
-        r.insert(13, &frag(0, 3, false, true, true, b"three"));
-        r.forward(
-            11,
-            &[ForwardTsnStream {
-                stream: 0,
-                ssn: Ssn(2),
-            }],
-        );
-        let ps: Vec<Bytes> = drain(&mut r).into_iter().map(|m| m.payload).collect();
-        assert_eq!(
-            ps,
-            vec![Bytes::from_static(b"one"), Bytes::from_static(b"three")]
-        );
     }
 }
