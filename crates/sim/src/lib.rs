@@ -71,6 +71,7 @@ mod observe;
 mod pcap;
 mod queue;
 pub mod rng;
+pub mod scenario;
 pub mod sctp;
 mod sim;
 pub mod stats;

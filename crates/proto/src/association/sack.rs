@@ -87,16 +87,15 @@ impl Association {
         s.window_update = false;
         s.packets_since = 0;
         s.advertised_rwnd = sack.a_rwnd;
-        // RFC 9260 §6.4: to the source of the DATA; with several sources any
-        // active address will do, so use the primary.
+        // RFC 9260 §6.4: to the source of the DATA. With several sources any
+        // active address will do; the source of the latest DATA is the one
+        // known to work right now (during a failover the primary may be
+        // dead while the peer's retransmissions arrive on another path).
         let primary = {
             let p = self.paths.get(self.paths.primary());
             (p.local, p.remote)
         };
-        let dest = match (s.reply_to, s.multiple_sources) {
-            (Some(d), false) => d,
-            _ => primary,
-        };
+        let dest = s.reply_to.unwrap_or(primary);
         s.multiple_sources = false;
         Some((sack, dest))
     }

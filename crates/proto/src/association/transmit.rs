@@ -107,10 +107,11 @@ impl Association {
     fn sack_destination(&self) -> Option<Dest> {
         self.recv.as_ref()?;
         let primary = self.paths.get(self.paths.primary());
-        Some(match (self.sack.reply_to, self.sack.multiple_sources) {
-            (Some(d), false) => d,
-            _ => (primary.local, primary.remote),
-        })
+        Some(
+            self.sack
+                .reply_to
+                .unwrap_or((primary.local, primary.remote)),
+        )
     }
 
     fn can_send_data(&self) -> bool {

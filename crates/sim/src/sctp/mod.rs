@@ -3,6 +3,7 @@
 //! optional [`App`] that plays the application, and records every event with
 //! its virtual time.
 
+pub mod failover;
 mod workload;
 
 use std::time::{Duration, Instant};
@@ -23,6 +24,12 @@ pub trait App {
         endpoint: &mut Endpoint,
         events: &[(AssociationHandle, Event)],
     );
+
+    /// When the app wants to be polled again even if nothing arrives (a
+    /// sender on a timer, for example).
+    fn next_wakeup(&self) -> Option<Instant> {
+        None
+    }
 }
 
 /// An [`App`] that can be downcast to its concrete type; implemented for
@@ -174,7 +181,11 @@ impl Agent for SctpHost {
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        self.endpoint.poll_timeout()
+        let app = self.app.as_ref().and_then(|a| a.next_wakeup());
+        match (self.endpoint.poll_timeout(), app) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn handle_timeout(&mut self, now: Instant) {

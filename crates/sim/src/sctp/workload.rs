@@ -262,6 +262,8 @@ pub struct Ticker {
     pub limit: u64,
     /// Send failures reported by the engine.
     pub failures: u64,
+    /// When each message was queued.
+    pub sent_at: Vec<Instant>,
 }
 
 impl Ticker {
@@ -275,11 +277,19 @@ impl Ticker {
             sent: 0,
             limit,
             failures: 0,
+            sent_at: Vec::new(),
         }
     }
 }
 
 impl App for Ticker {
+    fn next_wakeup(&self) -> Option<Instant> {
+        if self.sent >= self.limit {
+            return None;
+        }
+        self.next_at
+    }
+
     fn poll(&mut self, now: Instant, ep: &mut Endpoint, events: &[(AssociationHandle, Event)]) {
         for (h, e) in events {
             match e {
@@ -300,12 +310,15 @@ impl App for Ticker {
             return;
         }
         let Some(a) = ep.association_mut(h) else {
+            // The association is gone: nothing more to send.
+            self.next_at = None;
             return;
         };
         let mut msg = vec![0u8; self.size];
         msg[..8].copy_from_slice(&self.sent.to_be_bytes());
         if a.send(Bytes::from(msg), SendOptions::default()).is_ok() {
             self.sent += 1;
+            self.sent_at.push(now);
         }
         self.next_at = Some(at + self.interval);
     }
@@ -317,10 +330,12 @@ impl App for Ticker {
 pub struct Counter {
     /// Messages received, in order of arrival (their numbers).
     pub received: Vec<u64>,
+    /// When each was read.
+    pub received_at: Vec<Instant>,
 }
 
 impl App for Counter {
-    fn poll(&mut self, _now: Instant, ep: &mut Endpoint, _events: &[(AssociationHandle, Event)]) {
+    fn poll(&mut self, now: Instant, ep: &mut Endpoint, _events: &[(AssociationHandle, Event)]) {
         let handles: Vec<_> = ep.associations().map(|(h, _)| h).collect();
         for h in handles {
             let Some(a) = ep.association_mut(h) else {
@@ -331,6 +346,7 @@ impl App for Counter {
                     let mut b = [0u8; 8];
                     b.copy_from_slice(n);
                     self.received.push(u64::from_be_bytes(b));
+                    self.received_at.push(now);
                 }
             }
         }
