@@ -37,6 +37,11 @@ pub struct Config {
     /// PFMR, Potentially Failed Max Retrans (RFC 7829 §5): 0 as RFC 7829
     /// recommends; `None` disables SCTP-PF.
     pub pf_max_retrans: Option<u32>,
+    /// Primary Path Switchover (RFC 7829 §6): when the primary becomes
+    /// potentially failed, make the alternate that takes over the new primary
+    /// instead of returning to the old one when it recovers. Off by default:
+    /// traffic returns to the primary, as the reference experiment shows.
+    pub primary_switchover: bool,
     /// Delayed SACK timeout (RFC 9260 §6.2): 200 ms, at most 500 ms.
     pub sack_delay: Duration,
     /// Acknowledge at least every this many packets with DATA (RFC 9260
@@ -74,6 +79,10 @@ pub struct Config {
     /// Most associations an endpoint holds; INITs beyond it are answered with
     /// ABORT (Out of Resource) once their COOKIE ECHO arrives.
     pub max_associations: usize,
+    /// Control chunks (HEARTBEAT ACKs, ERRORs, …) queued at most; beyond it
+    /// new ones are dropped, so a peer flooding us with heartbeats cannot
+    /// grow memory when the driver does not drain.
+    pub max_control_chunks: usize,
     /// Events queued for the application at most; beyond it the oldest are
     /// dropped and counted.
     pub max_queued_events: usize,
@@ -103,6 +112,7 @@ impl Default for Config {
             hb_interval: Duration::from_secs(30),
             hb_max_burst: 1,
             pf_max_retrans: Some(0),
+            primary_switchover: false,
             sack_delay: Duration::from_millis(200),
             sack_freq: 2,
             sack_immediately_when_idle: true,
@@ -117,6 +127,7 @@ impl Default for Config {
             max_tsns_ahead: 1 << 16,
             max_peer_addresses: 16,
             max_associations: 1024,
+            max_control_chunks: 1024,
             max_queued_events: 4096,
             rng_seed: 0,
             cookie_secret: [0; 32],

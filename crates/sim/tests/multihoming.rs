@@ -510,3 +510,38 @@ fn bulk_transfer_with_failover() {
         assert!(n.sim.wire_errors().is_empty());
     }
 }
+
+/// RFC 7829 §6 Primary Path Switchover: with the option on, the alternate
+/// that took over stays primary after the old primary recovers; with it off
+/// (the default), traffic returns to the old primary.
+#[test]
+fn primary_path_switchover_option() {
+    for switchover in [false, true] {
+        let mut n = dual();
+        let cfg = |seed| Config {
+            primary_switchover: switchover,
+            ..fast(seed)
+        };
+        start(
+            &mut n,
+            vec![ALPHA_1_V4, ALPHA_2_V4],
+            vec![BETA_1_V4, BETA_2_V4],
+            BETA_1_V4,
+            cfg(31),
+            cfg(32),
+            Ticker::new(Duration::from_millis(20), 100, 400),
+        );
+        let l1 = n.links[0];
+        n.sim.schedule_link_state(Duration::from_secs(2), l1, None, LinkState::REJECT);
+        n.sim.schedule_link_state(Duration::from_secs(4), l1, None, LinkState::Up);
+        n.sim.run_for(Duration::from_secs(7));
+        assert_in_order(&n);
+        let p1 = path(&n, n.alpha, BETA_1_V4);
+        let p2 = path(&n, n.alpha, BETA_2_V4);
+        assert_eq!(p1.state, PathState::Active, "switchover {switchover}");
+        assert_eq!(p2.primary, switchover, "switchover {switchover}");
+        assert_eq!(p1.primary, !switchover, "switchover {switchover}");
+        let made = address_events(&n, n.alpha, BETA_2_V4, AddressChange::MadePrimary);
+        assert_eq!(!made.is_empty(), switchover);
+    }
+}

@@ -469,6 +469,27 @@ impl Association {
             from,
             to,
         });
+        // RFC 7829 §6 Primary Path Switchover: the alternate taking over
+        // becomes the primary for good.
+        if self.config.primary_switchover
+            && i == self.paths.primary()
+            && matches!(to, PathState::PotentiallyFailed | PathState::Inactive)
+        {
+            if let Some(alt) = self
+                .paths
+                .alternate(i)
+                .filter(|&a| self.paths.get(a).is_active())
+            {
+                let addr = self.paths.get(alt).remote;
+                self.paths.set_primary(alt);
+                self.push_event(Event::PeerAddress {
+                    address: addr,
+                    change: AddressChange::MadePrimary,
+                    from: PathState::Active,
+                    to: PathState::Active,
+                });
+            }
+        }
     }
 
     /// Ends the association: stops every timer, reports the reason.
@@ -534,6 +555,14 @@ impl Association {
 
     /// Queues a control chunk to go from `dest.0` to `dest.1`.
     pub(crate) fn queue_control(&mut self, dest: (IpAddr, IpAddr), chunk: Chunk) {
+        // Bounded: only ABORT and the handshake chunks are never dropped.
+        let essential = matches!(
+            chunk,
+            Chunk::Abort(_) | Chunk::Init(_) | Chunk::CookieEcho(_) | Chunk::CookieAck
+        );
+        if self.control.len() >= self.config.max_control_chunks && !essential {
+            return;
+        }
         self.control.push_back((dest, chunk));
     }
 
