@@ -79,24 +79,8 @@ impl Association {
         // Retransmit what was outstanding on the path to an alternate (RFC
         // 9260 §6.4.1) without waiting for T3-rtx.
         if let Some(target) = self.paths.alternate(p) {
-            let mut removed = 0;
-            for c in self.out.outstanding.iter_mut() {
-                if c.path != p || c.acked {
-                    continue;
-                }
-                if c.in_flight {
-                    c.in_flight = false;
-                    removed += c.size();
-                }
-                if !c.retransmit {
-                    c.retransmit = true;
-                    self.out.marked += 1;
-                }
-                c.retransmit_path = target;
-            }
-            let path = self.paths.get_mut(p);
-            path.cc.on_removed(removed);
-            path.t3_rtx.stop();
+            self.mark_for_retransmission(p, target);
+            self.paths.get_mut(p).t3_rtx.stop();
         }
         // Probe the failed path at once and every RTO after.
         if self.paths.get(p).probe.is_none() {

@@ -29,6 +29,13 @@ impl Association {
         let target = self.paths.alternate(p).unwrap_or(p);
         // E3: every outstanding chunk sent to this destination is marked for
         // retransmission.
+        self.mark_for_retransmission(p, target);
+        self.count_association_error();
+    }
+
+    /// Marks every chunk outstanding on path `p` for retransmission to path
+    /// `target`, taking it out of `p`'s flight (RFC 9260 §6.3.3 E3, §6.4.1).
+    pub(crate) fn mark_for_retransmission(&mut self, p: usize, target: usize) {
         let mut removed = 0;
         for c in self.out.outstanding.iter_mut() {
             if c.path != p || c.acked {
@@ -45,7 +52,6 @@ impl Association {
             c.retransmit_path = target;
         }
         self.paths.get_mut(p).cc.on_removed(removed);
-        self.count_association_error();
     }
 
     /// RFC 9260 §7.2.4: the chunks `tsns` reached three miss indications.
