@@ -81,6 +81,9 @@ pub(crate) struct Outbound {
     /// Outstanding chunks: index `i` holds TSN `cum_ack + 1 + i`.
     pub outstanding: VecDeque<OutChunk>,
     outstanding_bytes: usize,
+    /// User-data bytes outstanding and not gap-acknowledged; kept up to date
+    /// by every change of `OutChunk::acked` (see [`Outbound::set_acked`]).
+    unacked: u32,
     pub next_tsn: Tsn,
     /// The peer's cumulative TSN ack (our Cumulative TSN Ack Point).
     pub cum_ack: Tsn,
@@ -100,6 +103,7 @@ impl Outbound {
             pending_bytes: 0,
             outstanding: VecDeque::new(),
             outstanding_bytes: 0,
+            unacked: 0,
             next_tsn: initial_tsn,
             cum_ack: Tsn(initial_tsn.0.wrapping_sub(1)),
             ssn: Vec::new(),
@@ -233,6 +237,7 @@ impl Outbound {
     /// Records a chunk just sent for the first time.
     pub fn add_outstanding(&mut self, chunk: OutChunk) {
         self.outstanding_bytes += chunk.data.payload.len();
+        self.unacked += chunk.size();
         self.outstanding.push_back(chunk);
     }
 
@@ -253,6 +258,9 @@ impl Outbound {
             match self.outstanding.pop_front() {
                 Some(c) => {
                     self.outstanding_bytes -= c.data.payload.len();
+                    if !c.acked {
+                        self.unacked -= c.size();
+                    }
                     if c.retransmit {
                         self.marked -= 1;
                     }
@@ -268,11 +276,25 @@ impl Outbound {
     /// Bytes outstanding and not gap-acknowledged (for the peer's window,
     /// RFC 9260 §6.2.1).
     pub fn unacked_bytes(&self) -> u32 {
-        self.outstanding
-            .iter()
-            .filter(|c| !c.acked)
-            .map(OutChunk::size)
-            .sum()
+        self.unacked
+    }
+
+    /// Marks outstanding chunk `i` as gap-acknowledged or not (a renege),
+    /// keeping [`Outbound::unacked_bytes`] in step. Returns whether it changed.
+    pub fn set_acked(&mut self, i: usize, acked: bool) -> bool {
+        let Some(c) = self.outstanding.get_mut(i) else {
+            return false;
+        };
+        if c.acked == acked {
+            return false;
+        }
+        c.acked = acked;
+        if acked {
+            self.unacked -= c.size();
+        } else {
+            self.unacked += c.size();
+        }
+        true
     }
 
     /// The highest TSN sent.
@@ -300,6 +322,7 @@ impl Outbound {
         }));
         self.pending_bytes = 0;
         self.outstanding_bytes = 0;
+        self.unacked = 0;
         self.marked = 0;
         out
     }

@@ -157,9 +157,13 @@ impl Association {
                 }
             }
         }
-        for (i, c) in self.out.outstanding.iter_mut().enumerate() {
-            if in_gap[i] && !c.acked {
-                c.acked = true;
+        for i in 0..in_gap.len() {
+            let was_acked = self.out.outstanding[i].acked;
+            if in_gap[i] != was_acked {
+                self.out.set_acked(i, in_gap[i]);
+            }
+            let c = &mut self.out.outstanding[i];
+            if in_gap[i] && !was_acked {
                 acked_bytes[c.path] += c.size();
                 newly_acked_any = true;
                 highest_newly_acked = Some(match highest_newly_acked {
@@ -177,11 +181,10 @@ impl Association {
                     c.retransmit = false;
                     self.out.marked -= 1;
                 }
-            } else if !in_gap[i] && c.acked {
-                // RFC 9260 §6.2.1: the peer reneged; the chunk is outstanding
-                // again and will be retransmitted when T3-rtx expires.
-                c.acked = false;
             }
+            // A chunk gap-acked before but not now: the peer reneged (RFC
+            // 9260 §6.2.1); `set_acked` made it outstanding again, and it is
+            // retransmitted when T3-rtx expires.
         }
 
         // RFC 9260 §6.2.1: rwnd = a_rwnd - bytes still outstanding.
