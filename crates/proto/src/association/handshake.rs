@@ -593,3 +593,72 @@ fn param_tlv(p: &Param) -> Bytes {
     b.truncate(p.len());
     b.freeze()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// RFC 9260 §5.1.2: addresses are announced only within their scope:
+    /// loopback only to a loopback peer, link-local only to a link-local (or
+    /// loopback) peer; the unspecified address never.
+    #[test]
+    fn scoped_announcement() {
+        assert!(announceable(ip("192.0.2.1"), ip("198.51.100.2")));
+        assert!(!announceable(ip("127.0.0.1"), ip("192.0.2.2")));
+        assert!(announceable(ip("127.0.0.2"), ip("127.0.0.1")));
+        assert!(!announceable(ip("169.254.1.1"), ip("192.0.2.2")));
+        assert!(announceable(ip("169.254.1.1"), ip("169.254.9.9")));
+        assert!(!announceable(ip("fe80::1"), ip("2001:db8::2")));
+        assert!(announceable(ip("fe80::1"), ip("fe80::2")));
+        assert!(!announceable(ip("::1"), ip("2001:db8::2")));
+        assert!(!announceable(ip("0.0.0.0"), ip("192.0.2.2")));
+    }
+
+    /// RFC 9260 §5.1.2: the INIT lists every suitable local address except
+    /// the packet's source, then Supported Address Types for our families.
+    #[test]
+    fn init_address_parameters() {
+        let locals = [
+            ip("192.0.2.1"),
+            ip("198.51.100.1"),
+            ip("2001:db8:2::1"),
+            ip("127.0.0.1"),
+        ];
+        let params = address_params(&locals, ip("192.0.2.1"), ip("192.0.2.2"));
+        assert_eq!(
+            params,
+            vec![
+                Param::address(ip("198.51.100.1")),
+                Param::address(ip("2001:db8:2::1")),
+                Param::SupportedAddressTypes(vec![5, 6]),
+            ]
+        );
+        let v4only = address_params(&locals[..2], ip("192.0.2.1"), ip("192.0.2.2"));
+        assert_eq!(v4only.last(), Some(&Param::SupportedAddressTypes(vec![5])));
+    }
+
+    /// RFC 9260 §3.2.1: unrecognised parameters are reported (as their TLV)
+    /// when the type asks for it, and processing stops at a "stop" type.
+    #[test]
+    fn unrecognized_parameter_actions() {
+        let unknown = |ty: u16| Param::Unknown {
+            ty: msctp_wire::ParamType(ty),
+            value: Bytes::from_static(b"xy"),
+        };
+        let params = vec![
+            Param::EcnCapable,
+            unknown(0xbfff),
+            unknown(0xffff),
+            unknown(0x7fff),
+            Param::ForwardTsnSupported,
+        ];
+        let (report, usable) = unrecognized_params(&params);
+        assert_eq!(usable, 3, "stops at the 01 type");
+        assert_eq!(report.len(), 2, "the 11 and 01 types are reported");
+        assert_eq!(&report[0][..], &[0xff, 0xff, 0x00, 0x06, b'x', b'y']);
+    }
+}
