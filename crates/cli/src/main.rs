@@ -1,10 +1,11 @@
 //! The `msctp` command: the user-facing front of the msctp stack.
 //!
-//! Subcommands follow the contract in DESIGN.md. `decode` is implemented;
-//! `demo`, `lab`, `server`, `client` and `bench` are not written yet and say so
-//! with a non-zero exit status instead of pretending to work.
+//! Subcommands follow the contract in DESIGN.md. `decode` and `demo` are
+//! implemented; `lab`, `server`, `client` and `bench` are not written yet and
+//! say so with a non-zero exit status instead of pretending to work.
 
 mod decode;
+mod demo;
 
 use std::process::ExitCode;
 
@@ -22,12 +23,9 @@ struct Cli {
 enum Command {
     /// Decode the SCTP packets of a pcap or pcapng file, chunk by chunk.
     Decode(decode::Args),
-    /// Run the multi-homing scenarios on the simulator (not yet implemented).
-    Demo {
-        /// Any arguments; the command is not implemented yet.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    },
+    /// Run the reference text's multi-homing experiments (normal operation,
+    /// primary path switching) on the simulator: no root, no network.
+    Demo(demo::Args),
     /// Set up and run the two-link namespace lab (not yet implemented).
     Lab {
         /// Any arguments; the command is not implemented yet.
@@ -66,10 +64,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Decode(args) => decode::run(&args),
-        Command::Demo { .. } => not_yet(
-            "demo",
-            "run the normal-operation and failover scenarios of the multi-homing reference on the simulator",
-        ),
+        Command::Demo(args) => demo::run(&args),
         Command::Lab { .. } => not_yet(
             "lab",
             "build the two-link namespace lab and run the iptables failover experiment",

@@ -6,8 +6,8 @@
 //! delay, jitter, bandwidth and a bounded queue, MTU, loss, duplication,
 //! reordering and up/down/reject states (with ICMP errors), scheduled
 //! changes, an event log with counters, and pcap captures of every link. It
-//! drives any sans-IO node that implements [`Agent`]; it does not depend on
-//! the protocol crate, which implements `Agent` for its endpoint.
+//! drives any sans-IO node that implements [`Agent`]; [`sctp::SctpHost`]
+//! runs an `msctp-proto` endpoint that way, unchanged.
 //!
 //! Every datagram an agent transmits is parsed again with
 //! `msctp_wire::Packet::parse`, checksum included (the *wire check*, on by
@@ -33,6 +33,8 @@
 //! | [`stats`] | counters per link direction and per host |
 //! | `wire_check` | the wire check, [`WireError`] |
 //! | `config` | [`SimConfig`] |
+//! | [`sctp`] | [`sctp::SctpHost`]: an `msctp-proto` endpoint as a simulated host, workloads, failover measurement |
+//! | [`scenario`] | the reference text's two experiments (normal operation, primary path switching) as deterministic runs |
 //!
 //! # Example
 //!

@@ -532,8 +532,10 @@ fn primary_path_switchover_option() {
             Ticker::new(Duration::from_millis(20), 100, 400),
         );
         let l1 = n.links[0];
-        n.sim.schedule_link_state(Duration::from_secs(2), l1, None, LinkState::REJECT);
-        n.sim.schedule_link_state(Duration::from_secs(4), l1, None, LinkState::Up);
+        n.sim
+            .schedule_link_state(Duration::from_secs(2), l1, None, LinkState::REJECT);
+        n.sim
+            .schedule_link_state(Duration::from_secs(4), l1, None, LinkState::Up);
         n.sim.run_for(Duration::from_secs(7));
         assert_in_order(&n);
         let p1 = path(&n, n.alpha, BETA_1_V4);

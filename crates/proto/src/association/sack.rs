@@ -157,13 +157,13 @@ impl Association {
                 }
             }
         }
-        for i in 0..in_gap.len() {
+        for (i, &gap) in in_gap.iter().enumerate() {
             let was_acked = self.out.outstanding[i].acked;
-            if in_gap[i] != was_acked {
-                self.out.set_acked(i, in_gap[i]);
+            if gap != was_acked {
+                self.out.set_acked(i, gap);
             }
             let c = &mut self.out.outstanding[i];
-            if in_gap[i] && !was_acked {
+            if gap && !was_acked {
                 acked_bytes[c.path] += c.size();
                 newly_acked_any = true;
                 highest_newly_acked = Some(match highest_newly_acked {

@@ -252,10 +252,7 @@ impl fmt::Display for ChunkInfo {
                 Some(n) => write!(f, " (acked by #{n})"),
                 None => f.write_str(" (not acked)"),
             },
-            ChunkInfo::HeartbeatAck { answers } => match answers {
-                Some(n) => write!(f, " (for #{n})"),
-                None => Ok(()),
-            },
+            ChunkInfo::HeartbeatAck { answers: Some(n) } => write!(f, " (for #{n})"),
             ChunkInfo::Shutdown { cum_tsn_ack } => write!(f, " cum TSN ack {cum_tsn_ack}"),
             _ => Ok(()),
         }
@@ -456,30 +453,21 @@ impl Builder {
     fn sent(&mut self, e: &LogEntry, frame: Option<Bytes>) {
         let index = self.packets.len();
         let (link, direction) = (link_number(e), e.direction.unwrap_or(Direction::AToB));
-        let content = match frame {
+        let content = match frame.map(decode_sctp) {
             None => Content::Undecodable("no frame in the capture".into()),
-            Some(sctp) => match decode_sctp(sctp) {
-                Ok((vtag, chunks)) => {
-                    // The packet must exist before a HEARTBEAT ACK in it can
-                    // refer to itself; chunks are filled in below.
-                    self.packets.push(placeholder(index, e, link, direction));
-                    let chunks = chunks
-                        .into_iter()
-                        .map(|c| self.chunk_info(index, vtag, c))
-                        .collect();
-                    self.packets[index].content = Content::Sctp { vtag, chunks };
-                    self.in_flight
-                        .entry((link, direction))
-                        .or_default()
-                        .push_back(index);
-                    return;
-                }
-                Err(reason) => Content::Undecodable(reason),
-            },
+            Some(Err(reason)) => Content::Undecodable(reason),
+            Some(Ok((vtag, chunks))) => {
+                // A HEARTBEAT ACK here marks the earlier HEARTBEAT it
+                // answers, so the chunks are read before this packet is added.
+                let chunks = chunks
+                    .into_iter()
+                    .map(|c| self.chunk_info(index, vtag, c))
+                    .collect();
+                Content::Sctp { vtag, chunks }
+            }
         };
-        let mut p = placeholder(index, e, link, direction);
-        p.content = content;
-        self.packets.push(p);
+        self.packets
+            .push(new_packet(index, e, link, direction, content));
         self.in_flight
             .entry((link, direction))
             .or_default()
@@ -520,9 +508,9 @@ impl Builder {
             }
             LogKind::Duplicated => {
                 // The copy arrives right after the original: expect it.
-                if let Some(&last) = self.packets.last().map(|p| &p.number) {
+                if let Some(last) = self.packets.len().checked_sub(1) {
                     let key = (link_number(e), e.direction.unwrap_or(Direction::AToB));
-                    self.in_flight.entry(key).or_default().push_back(last - 1);
+                    self.in_flight.entry(key).or_default().push_back(last);
                 }
             }
             LogKind::Dropped { reason } => {
@@ -551,9 +539,8 @@ impl Builder {
                     .last_rejected
                     .get(&(link, back.reverse()))
                     .map(|i| i + 1);
-                let mut p = placeholder(index, e, link, back);
-                p.content = Content::Icmp { kind, about };
-                self.packets.push(p);
+                let content = Content::Icmp { kind, about };
+                self.packets.push(new_packet(index, e, link, back, content));
                 self.icmp_in_flight
                     .entry((link, back))
                     .or_default()
@@ -583,7 +570,14 @@ impl LadderPacket {
     }
 }
 
-fn placeholder(index: usize, e: &LogEntry, link: usize, direction: Direction) -> LadderPacket {
+/// The ladder packet at `index` for log entry `e`, still on its way.
+fn new_packet(
+    index: usize,
+    e: &LogEntry,
+    link: usize,
+    direction: Direction,
+    content: Content,
+) -> LadderPacket {
     LadderPacket {
         number: index + 1,
         time: e.time,
@@ -592,10 +586,7 @@ fn placeholder(index: usize, e: &LogEntry, link: usize, direction: Direction) ->
         src: e.src,
         dst: e.dst,
         len: e.len,
-        content: Content::Sctp {
-            vtag: 0,
-            chunks: Vec::new(),
-        },
+        content,
         fate: Fate::InFlight,
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use msctp_proto::{AddressChange, AssociationChange, Event};
 
-use super::ladder::{ChunkInfo, LadderPacket, Side};
+use super::ladder::{ChunkInfo, Fate, LadderPacket, Side};
 use super::{EventRecord, LinkChange};
 use crate::link::{Direction, LinkState};
 
@@ -55,6 +55,9 @@ pub struct Milestones {
     pub first_retransmission_on_link2: Option<PacketRef>,
     /// The SACK over link 2 that first acknowledged the lost TSN.
     pub lost_tsn_acked: Option<PacketRef>,
+    /// From the transmission of the lost DATA on link 1 to the delivery of
+    /// that SACK: how long the message was delayed by the failure.
+    pub recovery: Option<Duration>,
     /// Failure → the first SACK over link 2 acknowledging a DATA chunk
     /// alpha sent over link 2 for the first time.
     pub failover: Option<Duration>,
@@ -238,10 +241,11 @@ pub(crate) fn milestones(
             p.time >= failure && p.link == 2 && p.direction == Direction::BToA && p.fate.delivered()
         })
     };
-    if let Some(tsn) = m.first_loss.and_then(|l| l.tsn) {
-        m.lost_tsn_acked = sacks_on_link2()
-            .find(|p| p.sack().is_some_and(|c| serial_ge(c, tsn)))
-            .map(|p| PacketRef::of(p, p.sack()));
+    if let Some(loss) = m.first_loss {
+        let tsn = loss.tsn.unwrap_or_default();
+        let ack = sacks_on_link2().find(|p| p.sack().is_some_and(|c| serial_ge(c, tsn)));
+        m.lost_tsn_acked = ack.map(|p| PacketRef::of(p, p.sack()));
+        m.recovery = ack.and_then(delivered_at).map(|at| at - loss.time);
     }
     let first_new_on_link2 = ladder.iter().find_map(|p| {
         (p.time >= failure && p.link == 2 && is_alpha_data(p) && p.fate.delivered())
@@ -251,10 +255,8 @@ pub(crate) fn milestones(
     if let Some((sent, tsn)) = first_new_on_link2 {
         m.failover = sacks_on_link2()
             .find(|p| p.time >= sent && p.sack().is_some_and(|c| serial_ge(c, tsn)))
-            .and_then(|p| match p.fate {
-                super::ladder::Fate::Delivered(at) => Some(at - failure),
-                _ => None,
-            });
+            .and_then(delivered_at)
+            .map(|at| at - failure);
     }
     let Some(restore) = m.restore else {
         return m;
@@ -273,11 +275,15 @@ pub(crate) fn milestones(
         .find(|p| p.time >= restore && p.link == 1 && is_alpha_data(p) && p.fate.delivered());
     m.first_data_back_on_link1 =
         back.map(|p| PacketRef::of(p, p.data_tsns().next().map(|(t, _)| t)));
-    m.failback = back.and_then(|p| match p.fate {
-        super::ladder::Fate::Delivered(at) => Some(at - restore),
-        _ => None,
-    });
+    m.failback = back.and_then(delivered_at).map(|at| at - restore);
     m
+}
+
+fn delivered_at(p: &LadderPacket) -> Option<Duration> {
+    match p.fate {
+        Fate::Delivered(at) => Some(at),
+        _ => None,
+    }
 }
 
 /// `a >= b` in serial number arithmetic (RFC 1982), as TSNs compare.

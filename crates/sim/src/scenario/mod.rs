@@ -28,7 +28,8 @@
 //! 300 ms, RTO.Min 100 ms and RTO.Max 1 s (sub-second failover and a
 //! probe of the failed path at least every second), and the defaults
 //! otherwise (Path.Max.Retrans 5, PFMR 0, delayed SACK 200 ms / every 2nd
-//! packet).
+//! packet, and the I bit of RFC 7053 on the last DATA before the sender goes
+//! idle, so that each lone message is acknowledged at once).
 //!
 //! # Modules
 //!
@@ -114,6 +115,9 @@ pub struct Protocol {
     pub sack_delay: Duration,
     /// SACK at least every this many packets.
     pub sack_freq: u32,
+    /// Set the I bit (RFC 7053) on the last DATA before the send queue runs
+    /// empty, so that the peer acknowledges it at once.
+    pub sack_immediately_when_idle: bool,
 }
 
 impl Protocol {
@@ -131,6 +135,7 @@ impl Protocol {
             pf_max_retrans: d.pf_max_retrans,
             sack_delay: d.sack_delay,
             sack_freq: d.sack_freq,
+            sack_immediately_when_idle: d.sack_immediately_when_idle,
         }
     }
 
@@ -147,6 +152,7 @@ impl Protocol {
             pf_max_retrans: self.pf_max_retrans,
             sack_delay: self.sack_delay,
             sack_freq: self.sack_freq,
+            sack_immediately_when_idle: self.sack_immediately_when_idle,
             rng_seed,
             cookie_secret,
             ..Config::default()
