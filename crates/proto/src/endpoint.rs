@@ -100,6 +100,12 @@ pub struct Endpoint {
 impl Endpoint {
     /// An endpoint on `port` with `local_addrs`. It does not accept
     /// associations until [`Endpoint::listen`].
+    ///
+    /// The addresses must be concrete: a runtime that binds to the wildcard
+    /// address passes the suitable addresses of its interfaces instead, and
+    /// the endpoint announces them to each peer within their scope
+    /// (loopback and link-local only to peers in the same scope, RFC 9260
+    /// §5.1.2).
     pub fn new(config: Config, local_addrs: Vec<IpAddr>, port: u16, now: Instant) -> Self {
         let keys = CookieKeys::new(config.cookie_secret, now);
         let rng = Rng::new(config.rng_seed);
