@@ -55,12 +55,21 @@
 //! the feature through a dev-dependency on the crate itself, so they never
 //! skip for want of it.
 
+pub mod options;
+pub(crate) mod runtime;
+pub mod socket;
 pub(crate) mod sys;
 pub mod tap;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod transport;
 
+pub use msctp_proto::{
+    AddressChange, AssociationChange, AssociationHandle, CloseReason, Config, Event, PathInfo,
+    PathState,
+};
+pub use options::Options;
+pub use socket::{RecvInfo, SctpListener, SctpStream, SendInfo};
 pub use tap::PcapTap;
 pub use transport::{
     IcmpReceived, Incoming, OutgoingPacket, Received, Transport, TransportError, TransportKind,

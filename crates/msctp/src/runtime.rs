@@ -1,0 +1,210 @@
+//! The runtime: one tokio task per endpoint (the *driver*) that owns the
+//! transport and feeds the sans-IO `msctp_proto::Endpoint` with packets, ICMP
+//! errors and timeouts, sends what it produces, and hands events to the
+//! application side ([`crate::SctpStream`], [`crate::SctpListener`]).
+//!
+//! The endpoint sits behind a mutex shared with the application handles;
+//! every critical section is short and never awaits. Application calls wake
+//! the driver through a [`Notify`]; the driver wakes application futures
+//! through one [`Notify`] per association and one for `accept`.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::pending;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use msctp_proto::{AssociationChange, AssociationHandle, CloseReason, Endpoint, Event};
+use tokio::sync::Notify;
+
+use crate::transport::{Incoming, Transport};
+
+/// Events kept per association for [`crate::SctpStream::next_event`]; the
+/// oldest are dropped beyond this.
+const MAX_EVENTS: usize = 1024;
+
+/// Application-side state of one association.
+#[derive(Debug, Default)]
+pub(crate) struct AppState {
+    /// COMM_UP seen.
+    pub up: bool,
+    /// Why it ended, once it has (`None` inside for a graceful end).
+    pub ended: Option<Option<CloseReason>>,
+    /// Events not yet taken by the application.
+    pub events: VecDeque<Event>,
+    /// Wakes futures waiting on this association.
+    pub notify: Arc<Notify>,
+    /// The application dropped its handle.
+    pub dropped: bool,
+}
+
+/// What the driver and the handles share.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub endpoint: Endpoint,
+    pub assocs: HashMap<AssociationHandle, AppState>,
+    pub accepted: VecDeque<AssociationHandle>,
+    /// The peer's UDP port per peer address (RFC 6951 §5.3 tracks it per
+    /// path), learnt from received packets.
+    pub udp_ports: HashMap<IpAddr, u16>,
+    pub default_udp_port: u16,
+    /// Live listener and stream handles; the driver stops when none is left
+    /// and every association has ended.
+    pub handles: usize,
+    /// The last transport error the driver saw, for diagnostics.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    /// Wakes the driver after an application call.
+    pub wake_driver: Notify,
+    /// Wakes `accept`.
+    pub accept_notify: Notify,
+}
+
+impl Shared {
+    pub fn new(endpoint: Endpoint, default_udp_port: u16) -> Arc<Shared> {
+        Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                endpoint,
+                assocs: HashMap::new(),
+                accepted: VecDeque::new(),
+                udp_ports: HashMap::new(),
+                default_udp_port,
+                handles: 0,
+                last_error: None,
+            }),
+            wake_driver: Notify::new(),
+            accept_notify: Notify::new(),
+        })
+    }
+
+    /// Locks the shared state. A poisoned lock (a panic while holding it)
+    /// is recovered: the state is still consistent between calls.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Runs the driver until every handle is gone and every association ended.
+pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
+    let mut incoming = Vec::with_capacity(crate::transport::RECV_BATCH);
+    loop {
+        let deadline = shared.lock().endpoint.poll_timeout();
+        tokio::select! {
+            r = transport.recv_batch(&mut incoming, crate::transport::RECV_BATCH) => {
+                let now = Instant::now();
+                let mut inner = shared.lock();
+                match r {
+                    Ok(_) => {
+                        for item in incoming.drain(..) {
+                            match item {
+                                Incoming::Packet(p) => {
+                                    if let Some(port) = p.udp_port {
+                                        inner.udp_ports.insert(p.remote, port);
+                                    }
+                                    inner.endpoint.handle(now, p.local, p.remote, p.packet);
+                                }
+                                Incoming::Icmp(i) => inner.endpoint.handle_icmp(now, i.report),
+                            }
+                        }
+                    }
+                    Err(e) => inner.last_error = Some(e.to_string()),
+                }
+            }
+            _ = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => pending::<()>().await,
+                }
+            } => {
+                shared.lock().endpoint.handle_timeout(Instant::now());
+            }
+            _ = shared.wake_driver.notified() => {}
+        }
+        let transmits = flush(&shared);
+        for (t, udp_port) in transmits {
+            if let Err(e) = transport
+                .send(t.source, t.destination, Some(udp_port), &t.payload)
+                .await
+            {
+                shared.lock().last_error = Some(e.to_string());
+            }
+        }
+        if finished(&shared) {
+            break;
+        }
+    }
+}
+
+/// Drains packets and events from the endpoint; wakes the application.
+fn flush(shared: &Shared) -> Vec<(msctp_proto::Transmit, u16)> {
+    let now = Instant::now();
+    let mut inner = shared.lock();
+    let mut out = Vec::new();
+    while let Some(t) = inner.endpoint.poll_transmit(now) {
+        let port = inner
+            .udp_ports
+            .get(&t.destination)
+            .copied()
+            .unwrap_or(inner.default_udp_port);
+        out.push((t, port));
+    }
+    let mut accepted = false;
+    while let Some(h) = inner.endpoint.accept() {
+        inner.assocs.entry(h).or_default();
+        inner.accepted.push_back(h);
+        accepted = true;
+    }
+    while let Some((h, e)) = inner.endpoint.poll_event() {
+        let st = inner.assocs.entry(h).or_default();
+        match &e {
+            Event::Association(AssociationChange::CommUp { .. }) => st.up = true,
+            Event::Association(AssociationChange::CommLost { reason })
+            | Event::Association(AssociationChange::CantStartAssociation { reason }) => {
+                st.ended = Some(Some(reason.clone()));
+            }
+            Event::Association(AssociationChange::ShutdownComplete) => st.ended = Some(None),
+            _ => {}
+        }
+        if !matches!(e, Event::Readable) {
+            if st.events.len() >= MAX_EVENTS {
+                st.events.pop_front();
+            }
+            st.events.push_back(e);
+        }
+    }
+    // Associations the application dropped and that have ended are gone.
+    inner
+        .assocs
+        .retain(|_, st| !(st.dropped && st.ended.is_some()));
+    // Wake every waiter: data may be readable, buffer space may be free.
+    for st in inner.assocs.values() {
+        st.notify.notify_waiters();
+    }
+    drop(inner);
+    if accepted {
+        shared.accept_notify.notify_waiters();
+    }
+    out
+}
+
+fn finished(shared: &Shared) -> bool {
+    let inner = shared.lock();
+    inner.handles == 0 && inner.endpoint.associations().count() == 0
+}
+
+/// Random bytes from the operating system, for cookie secrets and seeds.
+pub(crate) fn os_random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    // getrandom only fails when the OS has no random source at all.
+    if getrandom::getrandom(&mut b).is_err() {
+        let t = Instant::now().elapsed().as_nanos().to_le_bytes();
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = t[i % t.len()] ^ (i as u8);
+        }
+    }
+    b
+}
