@@ -55,6 +55,9 @@
 //! the feature through a dev-dependency on the crate itself, so they never
 //! skip for want of it.
 
+pub mod builder;
+pub mod events;
+pub mod one_to_many;
 pub mod options;
 pub(crate) mod runtime;
 pub mod socket;
@@ -64,10 +67,13 @@ pub mod tap;
 pub mod testing;
 pub mod transport;
 
+pub use builder::SocketBuilder;
+pub use events::EventKinds;
 pub use msctp_proto::{
     AddressChange, AssociationChange, AssociationHandle, CloseReason, Config, Event, PathInfo,
     PathState,
 };
+pub use one_to_many::SctpSocket;
 pub use options::Options;
 pub use socket::{RecvInfo, SctpListener, SctpStream, SendInfo};
 pub use tap::PcapTap;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use msctp_proto::Config;
 
+use crate::events::EventKinds;
 use crate::transport::TransportKind;
 
 /// Options of a listener or a connecting stream.
@@ -19,6 +20,9 @@ pub struct Options {
     pub remote_udp_port: u16,
     /// Write every SCTP packet sent and received to this pcap file.
     pub pcap: Option<PathBuf>,
+    /// Which events `next_event` reports (RFC 6458 §6.2); association
+    /// changes always are.
+    pub events: EventKinds,
 }
 
 impl Default for Options {
@@ -28,6 +32,7 @@ impl Default for Options {
             transport: TransportKind::Raw,
             remote_udp_port: crate::transport::SCTP_UDP_PORT,
             pcap: None,
+            events: EventKinds::all(),
         }
     }
 }

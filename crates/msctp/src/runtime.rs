@@ -36,6 +36,8 @@ pub(crate) struct AppState {
     pub notify: Arc<Notify>,
     /// The application dropped its handle.
     pub dropped: bool,
+    /// Last user data sent or received (for autoclose, RFC 6458 §8.1.8).
+    pub last_activity: Option<Instant>,
 }
 
 /// What the driver and the handles share.
@@ -53,6 +55,10 @@ pub(crate) struct Inner {
     pub handles: usize,
     /// The last transport error the driver saw, for diagnostics.
     pub last_error: Option<String>,
+    /// Which events the application wants.
+    pub subscription: crate::events::EventKinds,
+    /// Shut down associations idle this long (one-to-many sockets).
+    pub autoclose: Option<std::time::Duration>,
 }
 
 #[derive(Debug)]
@@ -62,6 +68,8 @@ pub(crate) struct Shared {
     pub wake_driver: Notify,
     /// Wakes `accept`.
     pub accept_notify: Notify,
+    /// Wakes one-to-many sockets after every driver round.
+    pub socket_notify: Notify,
 }
 
 impl Shared {
@@ -75,9 +83,12 @@ impl Shared {
                 default_udp_port,
                 handles: 0,
                 last_error: None,
+                subscription: crate::events::EventKinds::all(),
+                autoclose: None,
             }),
             wake_driver: Notify::new(),
             accept_notify: Notify::new(),
+            socket_notify: Notify::new(),
         })
     }
 
@@ -92,7 +103,14 @@ impl Shared {
 pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
     let mut incoming = Vec::with_capacity(crate::transport::RECV_BATCH);
     loop {
-        let deadline = shared.lock().endpoint.poll_timeout();
+        let deadline = {
+            let inner = shared.lock();
+            let engine = inner.endpoint.poll_timeout();
+            match autoclose_deadline(&inner) {
+                Some(a) => Some(engine.map_or(a, |e| e.min(a))),
+                None => engine,
+            }
+        };
         tokio::select! {
             r = transport.recv_batch(&mut incoming, crate::transport::RECV_BATCH) => {
                 let now = Instant::now();
@@ -120,7 +138,10 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
                     None => pending::<()>().await,
                 }
             } => {
-                shared.lock().endpoint.handle_timeout(Instant::now());
+                let now = Instant::now();
+                let mut inner = shared.lock();
+                inner.endpoint.handle_timeout(now);
+                autoclose(&mut inner, now);
             }
             _ = shared.wake_driver.notified() => {}
         }
@@ -158,10 +179,15 @@ fn flush(shared: &Shared) -> Vec<(msctp_proto::Transmit, u16)> {
         inner.accepted.push_back(h);
         accepted = true;
     }
+    let subscription = inner.subscription;
     while let Some((h, e)) = inner.endpoint.poll_event() {
         let st = inner.assocs.entry(h).or_default();
         match &e {
-            Event::Association(AssociationChange::CommUp { .. }) => st.up = true,
+            Event::Association(AssociationChange::CommUp { .. }) => {
+                st.up = true;
+                st.last_activity = Some(now);
+            }
+            Event::Readable => st.last_activity = Some(now),
             Event::Association(AssociationChange::CommLost { reason })
             | Event::Association(AssociationChange::CantStartAssociation { reason }) => {
                 st.ended = Some(Some(reason.clone()));
@@ -169,7 +195,7 @@ fn flush(shared: &Shared) -> Vec<(msctp_proto::Transmit, u16)> {
             Event::Association(AssociationChange::ShutdownComplete) => st.ended = Some(None),
             _ => {}
         }
-        if !matches!(e, Event::Readable) {
+        if !matches!(e, Event::Readable) && subscription.wants(&e) {
             if st.events.len() >= MAX_EVENTS {
                 st.events.pop_front();
             }
@@ -188,7 +214,45 @@ fn flush(shared: &Shared) -> Vec<(msctp_proto::Transmit, u16)> {
     if accepted {
         shared.accept_notify.notify_waiters();
     }
+    shared.socket_notify.notify_waiters();
     out
+}
+
+/// When the next association becomes idle for longer than autoclose.
+fn autoclose_deadline(inner: &Inner) -> Option<Instant> {
+    let idle = inner.autoclose?;
+    inner
+        .assocs
+        .values()
+        .filter(|st| st.up && st.ended.is_none())
+        .filter_map(|st| st.last_activity)
+        .min()
+        .map(|t| t + idle)
+}
+
+/// RFC 6458 §8.1.8 SCTP_AUTOCLOSE: associations without user data sent or
+/// received for the autoclose time are shut down gracefully.
+fn autoclose(inner: &mut Inner, now: Instant) {
+    let Some(idle) = inner.autoclose else { return };
+    let expired: Vec<AssociationHandle> = inner
+        .assocs
+        .iter()
+        .filter(|(_, st)| st.up && st.ended.is_none())
+        .filter(|(_, st)| {
+            st.last_activity
+                .is_some_and(|t| now.saturating_duration_since(t) >= idle)
+        })
+        .map(|(h, _)| *h)
+        .collect();
+    for h in expired {
+        if let Some(a) = inner.endpoint.association_mut(h) {
+            a.shutdown(now);
+        }
+        if let Some(st) = inner.assocs.get_mut(&h) {
+            // Not again until something happens.
+            st.last_activity = None;
+        }
+    }
 }
 
 fn finished(shared: &Shared) -> bool {

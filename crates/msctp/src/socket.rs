@@ -44,7 +44,11 @@ pub struct RecvInfo {
     pub association: AssociationHandle,
 }
 
-async fn start(local_addrs: &[IpAddr], port: u16, opts: &Options) -> io::Result<Arc<Shared>> {
+pub(crate) async fn start(
+    local_addrs: &[IpAddr],
+    port: u16,
+    opts: &Options,
+) -> io::Result<Arc<Shared>> {
     let mut transport = Transport::bind(opts.transport, local_addrs, port)
         .await
         .map_err(io::Error::other)?;
@@ -71,16 +75,17 @@ async fn start(local_addrs: &[IpAddr], port: u16, opts: &Options) -> io::Result<
         Instant::now(),
     );
     let shared = Shared::new(endpoint, opts.remote_udp_port);
+    shared.lock().subscription = opts.events;
     tokio::spawn(drive(shared.clone(), transport));
     Ok(shared)
 }
 
-fn ephemeral_port() -> u16 {
+pub(crate) fn ephemeral_port() -> u16 {
     let r: [u8; 2] = os_random();
     49152 + (u16::from_le_bytes(r) % (65535 - 49152 + 1))
 }
 
-fn send_error(e: SendError) -> io::Error {
+pub(crate) fn send_error(e: SendError) -> io::Error {
     let kind = match e {
         SendError::BufferFull => io::ErrorKind::WouldBlock,
         SendError::Closed => io::ErrorKind::NotConnected,

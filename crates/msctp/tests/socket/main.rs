@@ -280,3 +280,209 @@ async fn failover_on_iptables_reject() {
         "every message once, in order"
     );
 }
+
+/// RFC 6458 §3: a one-to-many socket serves two peers at once, each message
+/// tagged with its association; autoclose (RFC 6458 §8.1.8) shuts idle
+/// associations down; event subscriptions filter what is reported.
+#[tokio::test(flavor = "current_thread")]
+async fn one_to_many_two_peers_and_autoclose() {
+    require_root("the socket tests create network namespaces and raw sockets");
+    let lab = Lab::new();
+    let server_opts = Options {
+        events: msctp::EventKinds::ASSOCIATION,
+        ..opts(TransportKind::Raw)
+    };
+    let server = {
+        let _inside = lab.beta.enter();
+        msctp::SocketBuilder::new()
+            .add_addr(BETA1_V4)
+            .add_addr(BETA2_V4)
+            .add_addr(BETA1_V6)
+            .remove_addr(BETA1_V6)
+            .port(5001)
+            .options(server_opts)
+            .one_to_many()
+            .await
+            .unwrap()
+    };
+    assert_eq!(server.local_addrs(), vec![BETA1_V4, BETA2_V4]);
+    server.set_autoclose(Some(Duration::from_millis(500)));
+    let a = connect(&lab, &[ALPHA1_V4], &[BETA1_V4], TransportKind::Raw).await;
+    let b = connect(&lab, &[ALPHA2_V4], &[BETA2_V4], TransportKind::Raw).await;
+    a.send(Bytes::from_static(b"from a"), SendInfo::default())
+        .await
+        .unwrap();
+    b.send(Bytes::from_static(b"from b"), SendInfo::default())
+        .await
+        .unwrap();
+    let mut seen = std::collections::HashMap::new();
+    for _ in 0..2 {
+        let (data, info) = timeout(WAIT, server.recv()).await.unwrap().unwrap();
+        seen.insert(data, info.association);
+    }
+    let ha = seen[&Bytes::from_static(b"from a")];
+    let hb = seen[&Bytes::from_static(b"from b")];
+    assert_ne!(ha, hb);
+    server
+        .send(ha, Bytes::from_static(b"to a"), SendInfo::default())
+        .await
+        .unwrap();
+    server
+        .send(hb, Bytes::from_static(b"to b"), SendInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        timeout(WAIT, a.recv()).await.unwrap().unwrap().unwrap().0,
+        Bytes::from_static(b"to a")
+    );
+    assert_eq!(
+        timeout(WAIT, b.recv()).await.unwrap().unwrap().unwrap().0,
+        Bytes::from_static(b"to b")
+    );
+    // Autoclose: both go idle and are shut down by the server.
+    let mut closed = 0;
+    while closed < 2 {
+        let (_, e) = timeout(WAIT, server.next_event()).await.expect("autoclose");
+        assert!(
+            matches!(e, Event::Association(_)),
+            "only subscribed kinds: {e:?}"
+        );
+        if e == Event::Association(msctp::AssociationChange::ShutdownComplete) {
+            closed += 1;
+        }
+    }
+    assert_eq!(
+        timeout(WAIT, a.recv()).await.unwrap().unwrap(),
+        None,
+        "a was shut down"
+    );
+    assert!(server.associations().is_empty());
+}
+
+/// RFC 9260 §9.1: an abort reaches the peer with its reason.
+#[tokio::test(flavor = "current_thread")]
+async fn abort_reaches_peer() {
+    require_root("the socket tests create network namespaces and raw sockets");
+    let lab = Lab::new();
+    let listener = listen(&lab, &[BETA1_V4], TransportKind::Raw).await;
+    let server = tokio::spawn(async move {
+        let s = listener.accept().await.unwrap();
+        let mut reason = None;
+        while let Some(e) = s.next_event().await {
+            if let Event::Association(msctp::AssociationChange::CommLost { reason: r }) = e {
+                reason = Some(r);
+            }
+        }
+        reason
+    });
+    let client = connect(&lab, &[ALPHA1_V4], &[BETA1_V4], TransportKind::Raw).await;
+    client.abort(Some(Bytes::from_static(b"going away")));
+    let reason = timeout(WAIT, server).await.unwrap().unwrap();
+    assert_eq!(
+        reason,
+        Some(msctp::CloseReason::PeerAborted(vec![
+            msctp_wire::ErrorCause::UserInitiatedAbort(Bytes::from_static(b"going away"))
+        ]))
+    );
+}
+
+/// RFC 9260 §5.1: nobody listens: the INIT is retransmitted
+/// Max.Init.Retransmits times, then `connect` fails with a clear error.
+#[tokio::test(flavor = "current_thread")]
+async fn connect_to_nobody_fails_clearly() {
+    require_root("the socket tests create network namespaces");
+    let lab = Lab::new();
+    let o = Options {
+        config: Config {
+            rto_initial: Duration::from_millis(50),
+            rto_min: Duration::from_millis(50),
+            rto_max: Duration::from_millis(100),
+            max_init_retransmits: 3,
+            ..Config::default()
+        },
+        ..Options::udp(9899)
+    };
+    let _inside = lab.alpha.enter();
+    let e = timeout(
+        WAIT,
+        SctpStream::connect(&[ALPHA1_V4], &[BETA1_V4], 5001, o),
+    )
+    .await
+    .expect("connect must give up in time")
+    .expect_err("nobody listens");
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert!(e.to_string().contains("could not be started"), "{e}");
+}
+
+/// Failover with a silent failure (iptables DROP) and with the link device
+/// set down: T3-rtx detects it and every message arrives over link 2
+/// (RFC 9260 §6.3.3, §6.4.1, RFC 7829).
+#[tokio::test(flavor = "current_thread")]
+async fn failover_on_drop_and_link_down() {
+    require_root("the socket tests create network namespaces and iptables rules");
+    for how in ["drop", "link-down"] {
+        let lab = Lab::new();
+        let listener = listen(&lab, &[BETA1_V4, BETA2_V4], TransportKind::Raw).await;
+        let server = tokio::spawn(async move {
+            let s = listener.accept().await.expect("accept");
+            let mut got = Vec::new();
+            while let Ok(Some((data, _))) = s.recv().await {
+                got.push(u32::from_be_bytes(data[..4].try_into().unwrap()));
+            }
+            got
+        });
+        let client = connect(
+            &lab,
+            &[ALPHA1_V4, ALPHA2_V4],
+            &[BETA1_V4],
+            TransportKind::Raw,
+        )
+        .await;
+        let mut n = 0u32;
+        for step in 0..3 {
+            if step == 1 {
+                match how {
+                    "drop" => {
+                        for ns in [&lab.alpha, &lab.beta] {
+                            ns.exec_ok(
+                                "iptables",
+                                &["-I", "INPUT", "-p", "sctp", "-i", "link1", "-j", "DROP"],
+                            );
+                        }
+                    }
+                    _ => {
+                        lab.alpha.exec_ok("ip", &["link", "set", "link1", "down"]);
+                    }
+                }
+            }
+            for _ in 0..40 {
+                client
+                    .send(
+                        Bytes::copy_from_slice(&n.to_be_bytes()),
+                        SendInfo::default(),
+                    )
+                    .await
+                    .unwrap();
+                n += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        let p2 = client
+            .paths()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.remote == BETA2_V4)
+            .unwrap();
+        assert!(
+            p2.counters.data_chunks_sent + p2.counters.retransmissions > 0,
+            "{how}: data on link 2"
+        );
+        timeout(WAIT, client.shutdown()).await.unwrap().unwrap();
+        let got = timeout(WAIT, server).await.unwrap().unwrap();
+        assert_eq!(
+            got,
+            (0..120).collect::<Vec<_>>(),
+            "{how}: every message once, in order"
+        );
+    }
+}

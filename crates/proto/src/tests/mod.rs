@@ -5,6 +5,7 @@
 
 mod basic;
 mod handshake;
+mod icmp;
 mod pair;
 mod tags;
 mod transfer;

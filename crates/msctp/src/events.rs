@@ -1,0 +1,80 @@
+//! Event subscriptions (RFC 6458 §6.2 `SCTP_EVENT`): which notifications the
+//! application receives.
+
+use msctp_proto::Event;
+
+/// A set of event kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventKinds(u8);
+
+impl EventKinds {
+    /// Association changes (SCTP_ASSOC_CHANGE).
+    pub const ASSOCIATION: EventKinds = EventKinds(1);
+    /// Peer address changes (SCTP_PEER_ADDR_CHANGE).
+    pub const PEER_ADDRESS: EventKinds = EventKinds(1 << 1);
+    /// Send failures (SCTP_SEND_FAILED_EVENT).
+    pub const SEND_FAILED: EventKinds = EventKinds(1 << 2);
+    /// The peer's shutdown (SCTP_SHUTDOWN_EVENT).
+    pub const SHUTDOWN: EventKinds = EventKinds(1 << 3);
+    /// Remote errors (SCTP_REMOTE_ERROR).
+    pub const REMOTE_ERROR: EventKinds = EventKinds(1 << 4);
+    /// Sender dry (SCTP_SENDER_DRY_EVENT).
+    pub const SENDER_DRY: EventKinds = EventKinds(1 << 5);
+    /// Heartbeat round-trip measurements (msctp's own).
+    pub const HEARTBEAT: EventKinds = EventKinds(1 << 6);
+
+    /// Every kind.
+    pub const fn all() -> EventKinds {
+        EventKinds(0x7f)
+    }
+
+    /// No kind.
+    pub const fn none() -> EventKinds {
+        EventKinds(0)
+    }
+
+    /// The union of two sets.
+    #[must_use]
+    pub const fn with(self, other: EventKinds) -> EventKinds {
+        EventKinds(self.0 | other.0)
+    }
+
+    /// True if `other` is in the set.
+    pub const fn contains(self, other: EventKinds) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The kind of an event.
+    pub fn of(e: &Event) -> EventKinds {
+        match e {
+            Event::Association(_) => Self::ASSOCIATION,
+            Event::PeerAddress { .. } => Self::PEER_ADDRESS,
+            Event::SendFailed { .. } => Self::SEND_FAILED,
+            Event::Shutdown => Self::SHUTDOWN,
+            Event::RemoteError(_) => Self::REMOTE_ERROR,
+            Event::SenderDry => Self::SENDER_DRY,
+            Event::HeartbeatAcked { .. } => Self::HEARTBEAT,
+            Event::Readable => Self::none(),
+        }
+    }
+
+    /// True if the application subscribed to `e`'s kind. Association
+    /// changes are always kept: the socket needs them to work.
+    pub fn wants(self, e: &Event) -> bool {
+        let k = Self::of(e);
+        k == Self::ASSOCIATION || (k.0 != 0 && self.contains(k))
+    }
+}
+
+impl Default for EventKinds {
+    fn default() -> Self {
+        Self::all()
+    }
+}
+
+impl std::ops::BitOr for EventKinds {
+    type Output = EventKinds;
+    fn bitor(self, rhs: EventKinds) -> EventKinds {
+        self.with(rhs)
+    }
+}

@@ -1,0 +1,139 @@
+//! ICMP errors (RFC 9260 Appendix C): validated against the quoted ports and
+//! verification tag before anything happens.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::pair::*;
+use crate::{
+    AddressChange, AssociationChange, CloseReason, Event, IcmpKind, IcmpReport, PathState,
+    SendOptions,
+};
+
+fn report(p: &Pair, h: crate::AssociationHandle, vtag_delta: u32, kind: IcmpKind) -> IcmpReport {
+    let a = p.client.association(h).unwrap();
+    let mut q = Vec::new();
+    q.extend_from_slice(&5001u16.to_be_bytes());
+    q.extend_from_slice(&5001u16.to_be_bytes());
+    q.extend_from_slice(&(a.peer_vtag() ^ vtag_delta).to_be_bytes());
+    q.extend_from_slice(&[0, 0, 0, 0, 0, 3, 0, 16]);
+    IcmpReport {
+        quoted_src: ip(A1),
+        quoted_dst: ip(B1),
+        quoted: Bytes::from(q),
+        kind,
+    }
+}
+
+fn established() -> (Pair, crate::AssociationHandle) {
+    let mut p = Pair::default_pair();
+    let h = p.connect();
+    p.run_for(Duration::from_secs(2));
+    (p, h)
+}
+
+/// Appendix C ICMP6: an ICMP error whose quoted verification tag is not the
+/// peer's is ignored and counted.
+#[test]
+fn wrong_tag_is_ignored() {
+    let (mut p, h) = established();
+    let r = report(&p, h, 1, IcmpKind::ProtocolUnreachable);
+    p.client.handle_icmp(p.now, r);
+    assert_eq!(p.client.stats().icmp_ignored, 1);
+    assert_eq!(
+        p.client.association(h).unwrap().state(),
+        crate::State::Established
+    );
+    let r = report(&p, h, 1, IcmpKind::Unreachable);
+    p.client.handle_icmp(p.now, r);
+    assert!(
+        p.client
+            .association(h)
+            .unwrap()
+            .paths()
+            .iter()
+            .all(|x| x.state == PathState::Active)
+    );
+}
+
+/// Appendix C ICMP9, RFC 7829: a valid destination unreachable makes the
+/// path potentially failed at once and moves data to the alternate.
+#[test]
+fn unreachable_moves_data_off_the_path() {
+    let (mut p, h) = established();
+    let now = p.now;
+    p.client
+        .association_mut(h)
+        .unwrap()
+        .send(Bytes::from_static(b"x"), SendOptions::default())
+        .unwrap();
+    // The DATA is outstanding on the primary when the ICMP error arrives.
+    let _ = p.client.poll_transmit(now);
+    let r = report(&p, h, 0, IcmpKind::Unreachable);
+    p.client.handle_icmp(now, r);
+    assert_eq!(p.client.stats().icmp_accepted, 1);
+    let paths = p.client.association(h).unwrap().paths();
+    assert_eq!(
+        paths.iter().find(|x| x.remote == ip(B1)).unwrap().state,
+        PathState::PotentiallyFailed
+    );
+    let t = p.client.poll_transmit(now).unwrap();
+    assert_eq!(
+        t.destination,
+        ip(B2),
+        "retransmitted to the alternate at once"
+    );
+    while let Some(e) = p.client.poll_event() {
+        p.client_events.push(e);
+    }
+    assert!(p.client_events.iter().any(|(_, e)| matches!(
+        e,
+        Event::PeerAddress {
+            change: AddressChange::PotentiallyFailed,
+            ..
+        }
+    )));
+}
+
+/// Appendix C ICMP8: protocol unreachable is treated as an ABORT; ICMP7:
+/// packet too big lowers the path MTU (never below 1280).
+#[test]
+fn protocol_unreachable_and_packet_too_big() {
+    let (mut p, h) = established();
+    let r = report(&p, h, 0, IcmpKind::PacketTooBig { mtu: 1400 });
+    p.client.handle_icmp(p.now, r);
+    let pmtu = p
+        .client
+        .association(h)
+        .unwrap()
+        .paths()
+        .iter()
+        .find(|x| x.remote == ip(B1))
+        .unwrap()
+        .pmtu;
+    assert_eq!(pmtu, 1400);
+    let r = report(&p, h, 0, IcmpKind::PacketTooBig { mtu: 200 });
+    p.client.handle_icmp(p.now, r);
+    let pmtu = p
+        .client
+        .association(h)
+        .unwrap()
+        .paths()
+        .iter()
+        .find(|x| x.remote == ip(B1))
+        .unwrap()
+        .pmtu;
+    assert_eq!(pmtu, 1280);
+    let r = report(&p, h, 0, IcmpKind::ProtocolUnreachable);
+    p.client.handle_icmp(p.now, r);
+    while let Some(e) = p.client.poll_event() {
+        p.client_events.push(e);
+    }
+    assert!(p.client_events.iter().any(|(_, e)| matches!(
+        e,
+        Event::Association(AssociationChange::CommLost {
+            reason: CloseReason::ProtocolUnreachable
+        })
+    )));
+}
