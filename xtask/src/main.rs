@@ -61,7 +61,7 @@ const SMOKE_FUZZ_SECONDS: u64 = 60;
 const DEFAULT_FUZZ_SECONDS: u64 = 600;
 
 /// Share of the fuzzing time per target (targets not listed get weight 1).
-const FUZZ_WEIGHTS: &[(&str, u64)] = &[("packet", 3), ("capture", 1)];
+const FUZZ_WEIGHTS: &[(&str, u64)] = &[("packet", 3), ("association", 2), ("capture", 1)];
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [options]
