@@ -7,5 +7,6 @@ mod basic;
 mod handshake;
 mod icmp;
 mod pair;
+mod path_model;
 mod tags;
 mod transfer;
