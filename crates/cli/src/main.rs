@@ -1,11 +1,14 @@
 //! The `msctp` command: the user-facing front of the msctp stack.
 //!
-//! Subcommands follow the contract in DESIGN.md. `decode` and `demo` are
-//! implemented; `lab`, `server`, `client` and `bench` are not written yet and
+//! Subcommands follow the contract in DESIGN.md. `decode`, `demo`, `server`
+//! and `client` are implemented; `lab` and `bench` are not written yet and
 //! say so with a non-zero exit status instead of pretending to work.
 
+mod client;
 mod decode;
 mod demo;
+mod net_args;
+mod server;
 
 use std::process::ExitCode;
 
@@ -32,18 +35,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
         rest: Vec<String>,
     },
-    /// Run an SCTP server over raw IP or UDP (not yet implemented).
-    Server {
-        /// Any arguments; the command is not implemented yet.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    },
-    /// Run an SCTP client over raw IP or UDP (not yet implemented).
-    Client {
-        /// Any arguments; the command is not implemented yet.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-        rest: Vec<String>,
-    },
+    /// Serve SCTP over raw IP or UDP on several addresses (multi-homed):
+    /// echo, discard or daytime, any number of associations, until SIGINT or
+    /// SIGTERM; prints association and path events.
+    Server(server::Args),
+    /// Connect to a server over several addresses (multi-homed), send
+    /// messages and verify their echoes; prints path events and a summary.
+    Client(client::Args),
     /// Measure bulk transfer against `msctp server --mode discard` (not yet implemented).
     Bench {
         /// Any arguments; the command is not implemented yet.
@@ -69,8 +67,8 @@ fn main() -> ExitCode {
             "lab",
             "build the two-link namespace lab and run the iptables failover experiment",
         ),
-        Command::Server { .. } => not_yet("server", "serve SCTP over raw IP or UDP"),
-        Command::Client { .. } => not_yet("client", "connect over raw IP or UDP"),
+        Command::Server(args) => server::run(&args),
+        Command::Client(args) => client::run(&args),
         Command::Bench { .. } => not_yet("bench", "measure bulk goodput"),
     }
 }

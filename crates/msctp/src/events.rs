@@ -67,8 +67,15 @@ impl EventKinds {
 }
 
 impl Default for EventKinds {
+    /// Association, peer address, send-failed, shutdown and remote-error
+    /// events; SENDER_DRY and heartbeat round trips, which come with nearly
+    /// every message or heartbeat, are opt-in.
     fn default() -> Self {
-        Self::all()
+        Self::ASSOCIATION
+            | Self::PEER_ADDRESS
+            | Self::SEND_FAILED
+            | Self::SHUTDOWN
+            | Self::REMOTE_ERROR
     }
 }
 

@@ -21,7 +21,7 @@ pub struct Options {
     /// Write every SCTP packet sent and received to this pcap file.
     pub pcap: Option<PathBuf>,
     /// Which events `next_event` reports (RFC 6458 §6.2); association
-    /// changes always are.
+    /// changes always are. See [`EventKinds::default`].
     pub events: EventKinds,
 }
 
@@ -32,7 +32,7 @@ impl Default for Options {
             transport: TransportKind::Raw,
             remote_udp_port: crate::transport::SCTP_UDP_PORT,
             pcap: None,
-            events: EventKinds::all(),
+            events: EventKinds::default(),
         }
     }
 }

@@ -83,7 +83,7 @@ impl Shared {
                 default_udp_port,
                 handles: 0,
                 last_error: None,
-                subscription: crate::events::EventKinds::all(),
+                subscription: crate::events::EventKinds::default(),
                 autoclose: None,
             }),
             wake_driver: Notify::new(),
