@@ -89,7 +89,9 @@ pub struct Args {
     /// Addresses, port, transport, output, capture and timing.
     #[command(flatten)]
     pub net: NetArgs,
-    /// Number of messages to send (0: connect and shut down).
+    /// Number of messages to send. 0 with `--mode discard`: send nothing and
+    /// read until the server ends the association (a daytime server); 0
+    /// with `--mode echo`: connect and shut down.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub count: u64,
     /// Size of each message in bytes (1 to 16777216).
@@ -231,18 +233,31 @@ async fn client(args: &Args, opts: msctp::Options) -> ExitCode {
     );
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let (mut events_done, mut recv_done) = (false, false);
+    // `--count 0 --mode discard` only receives, until the server ends the
+    // association (a daytime server, say).
+    let receive_only = args.count == 0 && args.mode == Mode::Discard;
+    let mut work_done = false;
     let mut interrupt = false;
     let result = {
         let work = send_messages(args, &stream, &traffic, &out, &rep);
         tokio::pin!(work);
         loop {
+            if receive_only && (recv_done || events_done) {
+                break Ok(());
+            }
             tokio::select! {
                 biased;
                 e = stream.next_event(), if !events_done => match e {
                     Some(e) => on_event(&rep, &stream, &st, &e, cx),
                     None => events_done = true,
                 },
-                r = &mut work => break r,
+                r = &mut work, if !work_done => {
+                    if receive_only && r.is_ok() {
+                        work_done = true;
+                    } else {
+                        break r;
+                    }
+                }
                 _ = tick.tick() => rep.counters(&stream, st.get(), &traffic, &mut memo),
                 // Discard mode: read (and count) whatever the server sends, so
                 // that its data never blocks the shutdown.

@@ -311,7 +311,7 @@ pub use msctp_proto::{
 };
 pub use one_to_many::SctpSocket;
 pub use options::Options;
-pub use socket::{RecvInfo, SctpListener, SctpStream, SendInfo};
+pub use socket::{AssociationError, RecvInfo, SctpListener, SctpStream, SendInfo};
 pub use tap::PcapTap;
 pub use transport::{
     IcmpReceived, Incoming, OutgoingPacket, Received, Transport, TransportError, TransportKind,

@@ -65,10 +65,17 @@ impl SctpSocket {
                     return Ok(h);
                 }
                 if let Some(ended) = st.and_then(|s| s.ended.clone()) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        format!("the association could not be started: {ended:?}"),
-                    ));
+                    return Err(match ended {
+                        Some(reason) => crate::socket::AssociationError::io(
+                            io::ErrorKind::ConnectionRefused,
+                            "the association could not be started",
+                            reason,
+                        ),
+                        None => io::Error::new(
+                            io::ErrorKind::ConnectionRefused,
+                            "the association ended",
+                        ),
+                    });
                 }
             }
             notified.await;

@@ -145,7 +145,7 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
             }
             _ = shared.wake_driver.notified() => {}
         }
-        let transmits = flush(&shared);
+        let (transmits, accepted) = flush(&shared);
         for (t, udp_port) in transmits {
             if let Err(e) = transport
                 .send(t.source, t.destination, Some(udp_port), &t.payload)
@@ -154,23 +154,40 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
                 shared.lock().last_error = Some(e.to_string());
             }
         }
+        // Wake the application only now, so that what it waits for (a
+        // completed shutdown, say) has also left the host.
+        wake_all(&shared, accepted);
         if finished(&shared) {
             break;
         }
     }
 }
 
-/// Drains packets and events from the endpoint; wakes the application.
-fn flush(shared: &Shared) -> Vec<(msctp_proto::Transmit, u16)> {
+/// The peer's UDP port for `dest`: the one learnt from it, else one learnt
+/// from another address of the same association (RFC 6951 §5.3: a peer
+/// uses one port), else the configured default.
+fn udp_port_for(inner: &Inner, dest: IpAddr) -> u16 {
+    if let Some(p) = inner.udp_ports.get(&dest) {
+        return *p;
+    }
+    for (_, a) in inner.endpoint.associations() {
+        let peers = a.peer_addrs();
+        if peers.contains(&dest) {
+            if let Some(p) = peers.iter().find_map(|p| inner.udp_ports.get(p)) {
+                return *p;
+            }
+        }
+    }
+    inner.default_udp_port
+}
+
+/// Drains packets and events from the endpoint.
+fn flush(shared: &Shared) -> (Vec<(msctp_proto::Transmit, u16)>, bool) {
     let now = Instant::now();
     let mut inner = shared.lock();
     let mut out = Vec::new();
     while let Some(t) = inner.endpoint.poll_transmit(now) {
-        let port = inner
-            .udp_ports
-            .get(&t.destination)
-            .copied()
-            .unwrap_or(inner.default_udp_port);
+        let port = udp_port_for(&inner, t.destination);
         out.push((t, port));
     }
     let mut accepted = false;
@@ -202,11 +219,30 @@ fn flush(shared: &Shared) -> Vec<(msctp_proto::Transmit, u16)> {
             st.events.push_back(e);
         }
     }
+    // Nobody will read what arrives on associations the application
+    // dropped: discard it so that they can end and be removed.
+    let dropped: Vec<AssociationHandle> = inner
+        .assocs
+        .iter()
+        .filter(|(_, st)| st.dropped)
+        .map(|(h, _)| *h)
+        .collect();
+    for h in dropped {
+        if let Some(a) = inner.endpoint.association_mut(h) {
+            while a.recv().is_some() {}
+        }
+    }
     // Associations the application dropped and that have ended are gone.
     inner
         .assocs
         .retain(|_, st| !(st.dropped && st.ended.is_some()));
-    // Wake every waiter: data may be readable, buffer space may be free.
+    (out, accepted)
+}
+
+/// Wakes every waiter: data may be readable, buffer space may be free, an
+/// association may have come up or ended.
+fn wake_all(shared: &Shared, accepted: bool) {
+    let inner = shared.lock();
     for st in inner.assocs.values() {
         st.notify.notify_waiters();
     }
@@ -215,7 +251,6 @@ fn flush(shared: &Shared) -> Vec<(msctp_proto::Transmit, u16)> {
         shared.accept_notify.notify_waiters();
     }
     shared.socket_notify.notify_waiters();
-    out
 }
 
 /// When the next association becomes idle for longer than autoclose.

@@ -20,6 +20,28 @@ use crate::options::Options;
 use crate::runtime::{Shared, drive, os_random};
 use crate::transport::{Transport, TransportKind};
 
+/// Why an association could not start or ended badly; carried inside the
+/// `io::Error` that `connect` and `shutdown` return, so the application
+/// can `downcast_ref::<AssociationError>()` it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{context}: {reason:?}")]
+pub struct AssociationError {
+    /// What was being done.
+    pub context: &'static str,
+    /// Why it failed (RFC 6458 `SCTP_COMM_LOST` / `SCTP_CANT_STR_ASSOC`).
+    pub reason: msctp_proto::CloseReason,
+}
+
+impl AssociationError {
+    pub(crate) fn io(
+        kind: io::ErrorKind,
+        context: &'static str,
+        reason: msctp_proto::CloseReason,
+    ) -> io::Error {
+        io::Error::new(kind, AssociationError { context, reason })
+    }
+}
+
 /// How to send one message: stream, payload protocol identifier, ordering,
 /// and optionally a peer address to send it to (RFC 9260 §6.4).
 pub type SendInfo = SendOptions;
@@ -51,7 +73,7 @@ pub(crate) async fn start(
 ) -> io::Result<Arc<Shared>> {
     let mut transport = Transport::bind(opts.transport, local_addrs, port)
         .await
-        .map_err(io::Error::other)?;
+        .map_err(io::Error::from)?;
     if let Some(path) = &opts.pcap {
         let tap = PcapTap::create(path).map_err(|e| {
             io::Error::new(
@@ -213,9 +235,10 @@ impl SctpStream {
                     return Ok(());
                 }
                 if let Some(Some(reason)) = st.and_then(|s| s.ended.clone()) {
-                    return Err(io::Error::new(
+                    return Err(AssociationError::io(
                         io::ErrorKind::ConnectionRefused,
-                        format!("the association could not be started: {reason:?}"),
+                        "the association could not be started",
+                        reason,
                     ));
                 }
             }
@@ -360,9 +383,10 @@ impl SctpStream {
                 match inner.assocs.get(&self.handle).and_then(|s| s.ended.clone()) {
                     Some(None) => return Ok(()),
                     Some(Some(reason)) => {
-                        return Err(io::Error::new(
+                        return Err(AssociationError::io(
                             io::ErrorKind::ConnectionAborted,
-                            format!("the association ended during shutdown: {reason:?}"),
+                            "the association ended during shutdown",
+                            reason,
                         ));
                     }
                     None => {}

@@ -22,6 +22,12 @@ impl Association {
             return;
         };
         match kind {
+            IcmpKind::ProtocolUnreachable if self.paths.get(p).state == PathState::Unconfirmed => {
+                // A probe of an address never confirmed hit a host without
+                // SCTP there (or, over UDP, a port without it): that address
+                // is simply not the peer's (RFC 9260 §5.4); the association
+                // is not aborted for it.
+            }
             IcmpKind::ProtocolUnreachable => {
                 // Appendix C ICMP8: treated as an ABORT.
                 let event = match self.state {

@@ -228,7 +228,8 @@ impl Association {
 
     /// True when closed and nothing is left to send or report.
     pub(crate) fn is_drained(&self) -> bool {
-        self.control.is_empty() && self.events.is_empty()
+        // Data received before the end stays readable until it is read.
+        self.control.is_empty() && self.events.is_empty() && self.readable() == 0
     }
 
     /// True in ESTABLISHED or a shutdown state that still delivers data.

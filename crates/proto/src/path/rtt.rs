@@ -23,12 +23,16 @@ pub struct RttEstimator {
 impl RttEstimator {
     /// RFC 9260 §6.3.1 C1: until a measurement is made, RTO = RTO.Initial.
     pub fn new(config: &Config) -> Self {
+        // A configuration with RTO.Min above RTO.Max is read as RTO.Max
+        // for both rather than panicking.
+        let max = config.rto_max;
+        let min = config.rto_min.min(max);
         RttEstimator {
             srtt: None,
             rttvar: Duration::ZERO,
-            rto: config.rto_initial.clamp(config.rto_min, config.rto_max),
-            min: config.rto_min,
-            max: config.rto_max,
+            rto: config.rto_initial.clamp(min, max),
+            min,
+            max,
             alpha: config.rto_alpha_divisor.max(1),
             beta: config.rto_beta_divisor.max(1),
         }
@@ -122,5 +126,25 @@ mod tests {
             e.back_off();
         }
         assert_eq!(e.rto(), Duration::from_secs(60), "RTO.Max");
+    }
+}
+
+#[cfg(test)]
+mod bad_config {
+    use super::*;
+
+    /// RTO.Min above RTO.Max must not panic; both are taken as RTO.Max.
+    #[test]
+    fn min_above_max() {
+        let c = Config {
+            rto_min: Duration::from_secs(5),
+            rto_max: Duration::from_secs(1),
+            ..Config::default()
+        };
+        let mut e = RttEstimator::new(&c);
+        assert_eq!(e.rto(), Duration::from_secs(1));
+        e.sample(Duration::from_millis(1));
+        e.back_off();
+        assert_eq!(e.rto(), Duration::from_secs(1));
     }
 }
