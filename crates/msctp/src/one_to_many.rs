@@ -151,6 +151,7 @@ impl SctpSocket {
                         unordered: m.unordered,
                         complete: m.complete,
                         association: h,
+                        from: m.from,
                     };
                     return Ok((m.data, info));
                 }

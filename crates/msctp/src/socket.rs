@@ -64,6 +64,8 @@ pub struct RecvInfo {
     pub complete: bool,
     /// The association it belongs to.
     pub association: AssociationHandle,
+    /// The peer address it arrived from (its last fragment's).
+    pub from: Option<IpAddr>,
 }
 
 pub(crate) async fn start(
@@ -304,6 +306,7 @@ impl SctpStream {
                             unordered: m.unordered,
                             complete: m.complete,
                             association: self.handle,
+                            from: m.from,
                         };
                         drop(inner);
                         // Reading may reopen the window: let the driver send

@@ -116,6 +116,11 @@ async fn multihomed_echo_raw_ipv4() {
             .unwrap();
         assert_eq!(back, msg);
         assert_eq!((rinfo.stream, rinfo.ppid), ((i % 3) as u16, 42));
+        assert_eq!(
+            rinfo.from,
+            Some(BETA1_V4),
+            "echo arrives from the primary address"
+        );
     }
     timeout(WAIT, client.shutdown()).await.unwrap().unwrap();
     timeout(WAIT, server).await.unwrap().unwrap();
@@ -318,6 +323,12 @@ async fn one_to_many_two_peers_and_autoclose() {
     let mut seen = std::collections::HashMap::new();
     for _ in 0..2 {
         let (data, info) = timeout(WAIT, server.recv()).await.unwrap().unwrap();
+        let expected_from = if &data[..] == b"from a" {
+            ALPHA1_V4
+        } else {
+            ALPHA2_V4
+        };
+        assert_eq!(info.from, Some(expected_from));
         seen.insert(data, info.association);
     }
     let ha = seen[&Bytes::from_static(b"from a")];
@@ -485,4 +496,79 @@ async fn failover_on_drop_and_link_down() {
             "{how}: every message once, in order"
         );
     }
+}
+
+/// The reference experiment over UDP encapsulation (RFC 6951): `iptables -I
+/// INPUT -p udp --dport 9899 -i link1 -j REJECT` on both hosts; the ICMP
+/// port unreachable fails link 1 only (another path is active), every
+/// message arrives over link 2, and traffic returns to link 1 afterwards.
+#[tokio::test(flavor = "current_thread")]
+async fn failover_on_udp_reject() {
+    require_root("the socket tests create network namespaces and iptables rules");
+    let lab = Lab::new();
+    let listener = listen(&lab, &[BETA1_V4, BETA2_V4], TransportKind::udp()).await;
+    let server = tokio::spawn(async move {
+        let s = listener.accept().await.expect("accept");
+        let mut got = Vec::new();
+        while let Ok(Some((data, _))) = s.recv().await {
+            got.push(u32::from_be_bytes(data[..4].try_into().unwrap()));
+        }
+        got
+    });
+    let client = connect(
+        &lab,
+        &[ALPHA1_V4, ALPHA2_V4],
+        &[BETA1_V4],
+        TransportKind::udp(),
+    )
+    .await;
+    wait_event(&client, "confirmation of 198.51.100.2", |e| {
+        matches!(e, Event::PeerAddress { address, change: AddressChange::Confirmed, .. } if *address == BETA2_V4)
+    })
+    .await;
+    let rule = [
+        "-p", "udp", "--dport", "9899", "-i", "link1", "-j", "REJECT",
+    ];
+    let mut n = 0u32;
+    let mut send_some = async |k: u32| {
+        for _ in 0..k {
+            client
+                .send(
+                    Bytes::copy_from_slice(&n.to_be_bytes()),
+                    SendInfo::default(),
+                )
+                .await
+                .unwrap();
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    send_some(20).await;
+    for ns in [&lab.alpha, &lab.beta] {
+        let mut args = vec!["-I", "INPUT"];
+        args.extend(rule);
+        ns.exec_ok("iptables", &args);
+    }
+    send_some(50).await;
+    wait_event(&client, "link 1 potentially failed", |e| {
+        matches!(e, Event::PeerAddress { address, change: AddressChange::PotentiallyFailed, .. } if *address == BETA1_V4)
+    })
+    .await;
+    for ns in [&lab.alpha, &lab.beta] {
+        let mut args = vec!["-D", "INPUT"];
+        args.extend(rule);
+        ns.exec_ok("iptables", &args);
+    }
+    wait_event(&client, "link 1 available again", |e| {
+        matches!(e, Event::PeerAddress { address, change: AddressChange::Available, .. } if *address == BETA1_V4)
+    })
+    .await;
+    send_some(30).await;
+    timeout(WAIT, client.shutdown()).await.unwrap().unwrap();
+    let got = timeout(WAIT, server).await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        (0..100).collect::<Vec<_>>(),
+        "every message once, in order"
+    );
 }

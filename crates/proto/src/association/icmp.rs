@@ -28,6 +28,22 @@ impl Association {
                 // is simply not the peer's (RFC 9260 §5.4); the association
                 // is not aborted for it.
             }
+            IcmpKind::ProtocolUnreachable
+                if self.is_established()
+                    && self
+                        .paths
+                        .iter()
+                        .enumerate()
+                        .any(|(i, q)| i != p && q.is_active()) =>
+            {
+                // Over UDP (RFC 6951 §5.5) a firewall rejecting one path
+                // answers "port unreachable", which reads as protocol
+                // unreachable; while another path of the association is
+                // active the peer evidently runs SCTP, so this is a failure
+                // of this path, not an abort (a deliberate reading of
+                // Appendix C ICMP8 for multi-homed associations).
+                self.on_path_unreachable(now, p);
+            }
             IcmpKind::ProtocolUnreachable => {
                 // Appendix C ICMP8: treated as an ABORT.
                 let event = match self.state {

@@ -98,7 +98,7 @@ impl Association {
                     }
                     data_seen = true;
                     immediate |= d.immediate;
-                    match self.on_data(now, &d) {
+                    match self.on_data(now, remote, &d) {
                         Some(true) => immediate = true,
                         Some(false) => {}
                         None => return,
@@ -164,8 +164,14 @@ impl Association {
 
     /// One DATA chunk. Returns `Some(immediate)` (whether a SACK must go at
     /// once), or `None` if the association was aborted.
-    fn on_data(&mut self, _now: Instant, d: &msctp_wire::chunk::Data) -> Option<bool> {
+    fn on_data(
+        &mut self,
+        _now: Instant,
+        from: IpAddr,
+        d: &msctp_wire::chunk::Data,
+    ) -> Option<bool> {
         let recv = self.recv.as_mut()?;
+        recv.set_source(from);
         let outcome = recv.on_data(d);
         match outcome {
             DataOutcome::Accepted | DataOutcome::AcceptedAfterRenege { .. } => {

@@ -99,6 +99,8 @@ pub struct ReceivedMessage {
     pub data: Bytes,
     /// False for a partial delivery: more of this message follows.
     pub complete: bool,
+    /// The peer address its last fragment arrived from.
+    pub from: Option<IpAddr>,
 }
 
 /// Why `send` refused a message.
@@ -372,6 +374,7 @@ impl Association {
             tsn: m.first_tsn,
             data: m.payload,
             complete: m.complete,
+            from: m.from,
         })
     }
 

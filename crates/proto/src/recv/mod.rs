@@ -176,6 +176,12 @@ impl Receiver {
 
     /// Feeds one DATA chunk; see [`DataOutcome`] for what the caller does
     /// next.
+    /// Records where the next DATA chunks come from (the source address of
+    /// their packet), for [`ReceivedMessage::from`].
+    pub(crate) fn set_source(&mut self, from: std::net::IpAddr) {
+        self.reassembly.source = Some(from);
+    }
+
     pub(crate) fn on_data(&mut self, data: &Data) -> DataOutcome {
         // RFC 9260 §6.2: no user data is a protocol violation (abort).
         if data.payload.is_empty() {

@@ -96,8 +96,10 @@ fn unreachable_moves_data_off_the_path() {
     )));
 }
 
-/// Appendix C ICMP8: protocol unreachable is treated as an ABORT; ICMP7:
-/// packet too big lowers the path MTU (never below 1280).
+/// Appendix C ICMP8: protocol unreachable is treated as an ABORT unless
+/// another path is active (then it fails only its path, as RFC 6951 §5.5
+/// port unreachable over UDP would otherwise kill a multi-homed
+/// association); ICMP7: packet too big lowers the path MTU (never below 1280).
 #[test]
 fn protocol_unreachable_and_packet_too_big() {
     let (mut p, h) = established();
@@ -125,6 +127,28 @@ fn protocol_unreachable_and_packet_too_big() {
         .unwrap()
         .pmtu;
     assert_eq!(pmtu, 1280);
+    // With the other path active, protocol unreachable about one path is a
+    // path failure (RFC 6951 §5.5 port unreachable over UDP).
+    let r = report(&p, h, 0, IcmpKind::ProtocolUnreachable);
+    p.client.handle_icmp(p.now, r);
+    let a = p.client.association(h).unwrap();
+    assert_eq!(a.state(), crate::State::Established);
+    assert_eq!(
+        a.paths().iter().find(|x| x.remote == ip(B1)).unwrap().state,
+        PathState::PotentiallyFailed
+    );
+    // With no other path active it is an abort (Appendix C ICMP8).
+    let b2 = Bytes::from(
+        report(&p, h, 0, IcmpKind::ProtocolUnreachable)
+            .quoted
+            .to_vec(),
+    );
+    let r = IcmpReport {
+        quoted_dst: ip(B2),
+        quoted: b2,
+        ..report(&p, h, 0, IcmpKind::ProtocolUnreachable)
+    };
+    p.client.handle_icmp(p.now, r.clone());
     let r = report(&p, h, 0, IcmpKind::ProtocolUnreachable);
     p.client.handle_icmp(p.now, r);
     while let Some(e) = p.client.poll_event() {

@@ -99,11 +99,15 @@ pub struct ReceivedMessage {
     /// Set on an empty, final piece when a partially delivered message was
     /// abandoned by the peer (RFC 3758 §3.6); no more pieces of it follow.
     pub aborted: bool,
+    /// The peer address the last fragment of this message (or piece)
+    /// arrived from, when known.
+    pub from: Option<std::net::IpAddr>,
 }
 
 /// One held DATA chunk.
 #[derive(Debug, Clone)]
 struct Fragment {
+    from: Option<std::net::IpAddr>,
     stream: u16,
     ssn: Ssn,
     ppid: u32,
@@ -154,6 +158,8 @@ pub(crate) struct Reassembly {
     held_bytes: usize,
     /// Payload bytes in `ready`.
     ready_bytes: usize,
+    /// Where the DATA being inserted came from (set by the receiver).
+    pub(crate) source: Option<std::net::IpAddr>,
 }
 
 impl Reassembly {
@@ -167,6 +173,7 @@ impl Reassembly {
             ready: VecDeque::new(),
             held_bytes: 0,
             ready_bytes: 0,
+            source: None,
         }
     }
 
@@ -238,6 +245,7 @@ impl Reassembly {
             return;
         }
         let frag = Fragment {
+            from: self.source,
             stream: data.stream,
             ssn: data.ssn,
             ppid: data.ppid,
@@ -351,6 +359,7 @@ impl Reassembly {
             payload: frag.payload,
             complete: true,
             aborted: false,
+            from: frag.from,
         });
     }
 
@@ -361,6 +370,7 @@ impl Reassembly {
             return;
         };
         let mut first = None;
+        let mut last_from = None;
         let mut total = 0;
         let mut parts = Vec::new();
         for tsn in start..=end {
@@ -368,6 +378,7 @@ impl Reassembly {
                 continue;
             };
             total += f.payload.len();
+            last_from = f.from;
             if first.is_none() {
                 first = Some((f.stream, f.ssn, f.ppid, f.unordered));
             }
@@ -396,6 +407,7 @@ impl Reassembly {
             payload,
             complete: true,
             aborted: false,
+            from: last_from,
         });
     }
 

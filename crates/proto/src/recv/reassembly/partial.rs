@@ -117,6 +117,7 @@ impl Reassembly {
                 payload: f.payload,
                 complete: f.end,
                 aborted: false,
+                from: f.from,
             });
             p.next = tsn + 1;
         }
@@ -158,6 +159,7 @@ impl Reassembly {
             payload: Bytes::new(),
             complete: false,
             aborted: true,
+            from: None,
         });
         // The rest of the message, if held beyond a gap, is useless now.
         if self.runs.contains_key(&p.next)
