@@ -134,3 +134,86 @@ impl Default for Config {
         }
     }
 }
+
+/// Generates one builder-style setter per field, so that a configuration
+/// reads as a list of RFC names: `Config::default().rto_min(ms(100))`.
+macro_rules! setters {
+    ($($name:ident: $ty:ty),* $(,)?) => {
+        impl Config {
+            $(
+                #[doc = concat!("Returns the configuration with [`Config::", stringify!($name), "`] set to `value`.")]
+                #[must_use]
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.$name = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    rto_initial: Duration,
+    rto_min: Duration,
+    rto_max: Duration,
+    max_burst: u32,
+    rto_alpha_divisor: u32,
+    rto_beta_divisor: u32,
+    valid_cookie_life: Duration,
+    max_cookie_preservative: Duration,
+    association_max_retrans: u32,
+    path_max_retrans: u32,
+    max_init_retransmits: u32,
+    hb_interval: Duration,
+    hb_max_burst: u32,
+    pf_max_retrans: Option<u32>,
+    primary_switchover: bool,
+    sack_delay: Duration,
+    sack_freq: u32,
+    sack_immediately_when_idle: bool,
+    outbound_streams: u16,
+    max_inbound_streams: u16,
+    receive_window: u32,
+    send_buffer: usize,
+    max_message_size: usize,
+    initial_pmtu: u32,
+    max_gap_blocks: usize,
+    max_dup_tsns: usize,
+    max_tsns_ahead: u32,
+    max_peer_addresses: usize,
+    max_associations: usize,
+    max_control_chunks: usize,
+    max_queued_events: usize,
+    rng_seed: u64,
+    cookie_secret: [u8; 32],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 9260 §16 and RFC 7829 defaults, and the builder setters.
+    #[test]
+    fn defaults_and_builder() {
+        let d = Config::default();
+        assert_eq!(d.rto_initial, Duration::from_secs(1));
+        assert_eq!(d.rto_min, Duration::from_secs(1));
+        assert_eq!(d.rto_max, Duration::from_secs(60));
+        assert_eq!(d.max_burst, 4);
+        assert_eq!(d.valid_cookie_life, Duration::from_secs(60));
+        assert_eq!(d.association_max_retrans, 10);
+        assert_eq!(d.path_max_retrans, 5);
+        assert_eq!(d.max_init_retransmits, 8);
+        assert_eq!(d.hb_interval, Duration::from_secs(30));
+        assert_eq!(d.hb_max_burst, 1);
+        assert_eq!(d.pf_max_retrans, Some(0));
+        let c = Config::default()
+            .rto_min(Duration::from_millis(100))
+            .rto_max(Duration::from_secs(1))
+            .pf_max_retrans(None);
+        assert_eq!(c.rto_min, Duration::from_millis(100));
+        assert_eq!(c.rto_max, Duration::from_secs(1));
+        assert_eq!(c.pf_max_retrans, None);
+        assert_eq!(c.hb_interval, d.hb_interval);
+    }
+}
