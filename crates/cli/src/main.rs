@@ -53,7 +53,7 @@ enum Command {
 fn not_yet(name: &str, what: &str) -> ExitCode {
     eprintln!(
         "msctp {name}: not yet implemented. It will {what}; see the project's open issues. \
-         What works today: `msctp decode FILE.pcap`."
+         What works today: `msctp demo`, `msctp server`, `msctp client`, `msctp decode`."
     );
     ExitCode::from(3)
 }
