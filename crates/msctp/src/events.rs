@@ -1,7 +1,54 @@
 //! Event subscriptions (RFC 6458 §6.2 `SCTP_EVENT`): which notifications the
-//! application receives.
+//! application receives, and [`EventStream`], the events of one association
+//! as an async stream.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use msctp_proto::Event;
+
+use crate::socket::SctpStream;
+
+type NextEvent<'a> = Pin<Box<dyn Future<Output = Option<Event>> + Send + 'a>>;
+
+/// The events of an [`SctpStream`] as a [`futures_core::Stream`]; it ends
+/// when the association has ended and every event was taken. Made by
+/// [`SctpStream::events`].
+pub struct EventStream<'a> {
+    stream: &'a SctpStream,
+    next: Option<NextEvent<'a>>,
+}
+
+impl std::fmt::Debug for EventStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream").finish_non_exhaustive()
+    }
+}
+
+impl<'a> EventStream<'a> {
+    pub(crate) fn new(stream: &'a SctpStream) -> Self {
+        EventStream { stream, next: None }
+    }
+}
+
+impl futures_core::Stream for EventStream<'_> {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        let stream = self.stream;
+        let fut = self
+            .next
+            .get_or_insert_with(|| Box::pin(stream.next_event()));
+        match fut.as_mut().poll(cx) {
+            Poll::Ready(e) => {
+                self.next = None;
+                Poll::Ready(e)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
 
 /// A set of event kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -304,7 +304,7 @@ pub mod testing;
 pub mod transport;
 
 pub use builder::SocketBuilder;
-pub use events::EventKinds;
+pub use events::{EventKinds, EventStream};
 pub use msctp_proto::{
     AddressChange, AssociationChange, AssociationHandle, CloseReason, Config, Event, PathInfo,
     PathState,

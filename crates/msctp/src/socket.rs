@@ -350,6 +350,13 @@ impl SctpStream {
         }
     }
 
+    /// The events as an async stream (see [`crate::EventStream`]); the
+    /// same events [`SctpStream::next_event`] returns, filtered by
+    /// [`Options::events`].
+    pub fn events(&self) -> crate::events::EventStream<'_> {
+        crate::events::EventStream::new(self)
+    }
+
     /// Per-path state and counters (one entry per peer address).
     pub fn paths(&self) -> io::Result<Vec<PathInfo>> {
         self.with(|a| a.paths())

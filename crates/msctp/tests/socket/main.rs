@@ -572,3 +572,66 @@ async fn failover_on_udp_reject() {
         "every message once, in order"
     );
 }
+
+/// RFC 6458 §6: notifications as an async stream: COMM_UP-era path events
+/// arrive, and the stream ends after the association ends.
+#[tokio::test(flavor = "current_thread")]
+async fn events_as_a_stream() {
+    use futures_core::Stream;
+    use std::pin::Pin;
+    require_root("the socket tests create network namespaces and raw sockets");
+    let lab = Lab::new();
+    let listener = listen(&lab, &[BETA1_V4, BETA2_V4], TransportKind::Raw).await;
+    let server = tokio::spawn(async move {
+        let s = listener.accept().await.unwrap();
+        echo(s).await;
+    });
+    let client = connect(
+        &lab,
+        &[ALPHA1_V4, ALPHA2_V4],
+        &[BETA1_V4],
+        TransportKind::Raw,
+    )
+    .await;
+    let mut events = client.events();
+    let first = timeout(
+        WAIT,
+        std::future::poll_fn(|cx| Pin::new(&mut events).poll_next(cx)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            first,
+            Some(Event::Association(msctp::AssociationChange::CommUp { .. }))
+        ),
+        "{first:?}"
+    );
+    let confirmed = timeout(
+        WAIT,
+        std::future::poll_fn(|cx| Pin::new(&mut events).poll_next(cx)),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(confirmed, Some(Event::PeerAddress { address, change: AddressChange::Confirmed, .. }) if address == BETA2_V4),
+        "{confirmed:?}"
+    );
+    drop(events);
+    timeout(WAIT, client.shutdown()).await.unwrap().unwrap();
+    let mut events = client.events();
+    let mut rest = Vec::new();
+    while let Some(e) = timeout(
+        WAIT,
+        std::future::poll_fn(|cx| Pin::new(&mut events).poll_next(cx)),
+    )
+    .await
+    .unwrap()
+    {
+        rest.push(e);
+    }
+    assert!(rest.contains(&Event::Association(
+        msctp::AssociationChange::ShutdownComplete
+    )));
+    timeout(WAIT, server).await.unwrap().unwrap();
+}
