@@ -29,9 +29,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 
 use crate::net_args::{
-    AddrList, AssocState, EXIT_FAILURE, EXIT_HELP, EXIT_USAGE, NetArgs, ReasonContext, Reporter,
-    TimingArgs, Traffic, addrs, bind_error_text, drain_events, duration_text, graceful_shutdown,
-    on_event, parse_addr_list, path_json, path_table, reason_code, reason_in_message, reason_text,
+    AddrList, AssocState, EXIT_FAILURE, EXIT_HELP, NetArgs, ReasonContext, Reporter, TimingArgs,
+    Traffic, addrs, bind_error_text, drain_events, duration_text, graceful_shutdown, on_event,
+    parse_addr_list, path_json, path_table, prepare, reason_code, reason_in_message, reason_text,
     settle,
 };
 
@@ -112,22 +112,9 @@ pub struct Args {
 
 /// Runs `msctp client`.
 pub fn run(args: &Args) -> ExitCode {
-    let opts = match args.net.options(&args.timing) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("msctp client: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("msctp client: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+    let (opts, rt) = match prepare("client", &args.net, &args.timing) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     rt.block_on(client(args, opts))
 }

@@ -1052,6 +1052,27 @@ pub async fn settle() {
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
+/// The options and the single-threaded runtime a `server` or `client` run
+/// needs, or the exit status after saying what went wrong (as `command`).
+pub fn prepare(
+    command: &str,
+    net: &NetArgs,
+    timing: &TimingArgs,
+) -> Result<(msctp::Options, tokio::runtime::Runtime), std::process::ExitCode> {
+    let opts = net.options(timing).map_err(|e| {
+        eprintln!("msctp {command}: {e}");
+        std::process::ExitCode::from(EXIT_USAGE)
+    })?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("msctp {command}: cannot start the async runtime: {e}");
+            std::process::ExitCode::from(EXIT_FAILURE)
+        })?;
+    Ok((opts, rt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

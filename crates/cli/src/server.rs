@@ -30,8 +30,8 @@ use tokio::task::{JoinSet, LocalSet};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
 use crate::net_args::{
-    AssocState, EXIT_FAILURE, EXIT_HELP, EXIT_USAGE, NetArgs, ReasonContext, Reporter, TimingArgs,
-    Traffic, TransportArg, addrs, bind_error_text, drain_events, graceful_shutdown, on_event,
+    AssocState, EXIT_FAILURE, EXIT_HELP, NetArgs, ReasonContext, Reporter, TimingArgs, Traffic,
+    TransportArg, addrs, bind_error_text, drain_events, graceful_shutdown, on_event, prepare,
     settle,
 };
 
@@ -77,22 +77,9 @@ pub struct Args {
 
 /// Runs `msctp server` until SIGINT or SIGTERM.
 pub fn run(args: &Args) -> ExitCode {
-    let opts = match args.net.options(&args.timing) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("msctp server: {e}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("msctp server: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+    let (opts, rt) = match prepare("server", &args.net, &args.timing) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     LocalSet::new().block_on(&rt, serve(args, opts))
 }

@@ -143,16 +143,7 @@ impl SctpSocket {
                     }
                     drop(inner);
                     self.shared.wake_driver.notify_one();
-                    let info = RecvInfo {
-                        stream: m.stream,
-                        ssn: m.ssn,
-                        tsn: m.tsn,
-                        ppid: m.ppid,
-                        unordered: m.unordered,
-                        complete: m.complete,
-                        association: h,
-                        from: m.from,
-                    };
+                    let info = RecvInfo::of(&m, h);
                     return Ok((m.data, info));
                 }
             }

@@ -68,6 +68,23 @@ pub struct RecvInfo {
     pub from: Option<IpAddr>,
 }
 
+impl RecvInfo {
+    /// The info of message `m` of association `association`; the message's
+    /// data goes back separately.
+    pub(crate) fn of(m: &msctp_proto::ReceivedMessage, association: AssociationHandle) -> Self {
+        RecvInfo {
+            stream: m.stream,
+            ssn: m.ssn,
+            tsn: m.tsn,
+            ppid: m.ppid,
+            unordered: m.unordered,
+            complete: m.complete,
+            association,
+            from: m.from,
+        }
+    }
+}
+
 pub(crate) async fn start(
     local_addrs: &[IpAddr],
     port: u16,
@@ -298,16 +315,7 @@ impl SctpStream {
                     .map(|a| a.readable());
                 if let Some(a) = inner.endpoint.association_mut(self.handle) {
                     if let Some(m) = a.recv() {
-                        let info = RecvInfo {
-                            stream: m.stream,
-                            ssn: m.ssn,
-                            tsn: m.tsn,
-                            ppid: m.ppid,
-                            unordered: m.unordered,
-                            complete: m.complete,
-                            association: self.handle,
-                            from: m.from,
-                        };
+                        let info = RecvInfo::of(&m, self.handle);
                         drop(inner);
                         // Reading may reopen the window: let the driver send
                         // a window update.
