@@ -205,13 +205,21 @@ async fn failover_on_iptables_reject() {
         }
         got
     });
-    let client = connect(
-        &lab,
-        &[ALPHA1_V4, ALPHA2_V4],
-        &[BETA1_V4],
-        TransportKind::Raw,
-    )
-    .await;
+    let pcap = std::env::temp_dir().join(format!("msctp-failover-{}.pcap", std::process::id()));
+    let client = {
+        let _inside = lab.alpha.enter();
+        let o = Options {
+            pcap: Some(pcap.clone()),
+            ..opts(TransportKind::Raw)
+        };
+        timeout(
+            WAIT,
+            SctpStream::connect(&[ALPHA1_V4, ALPHA2_V4], &[BETA1_V4], 5001, o),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+    };
     let rule = ["-p", "sctp", "-i", "link1", "-j", "REJECT"];
     let mut n = 0u32;
     let mut send_some = async |k: u32| {
@@ -284,6 +292,52 @@ async fn failover_on_iptables_reject() {
         (0..100).collect::<Vec<_>>(),
         "every message once, in order"
     );
+    drop(client);
+    // The capture is complete once the driver has ended and dropped it.
+    timeout(WAIT, async {
+        loop {
+            let complete = std::fs::read(&pcap).is_ok_and(|b| {
+                msctp_wire::capture::read(bytes::Bytes::from(b))
+                    .is_ok_and(|r| r.into_iter().all(|f| f.is_ok()))
+            });
+            if complete {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the capture is flushed when the endpoint ends");
+    // RFC 9260 §6.4.1: a DATA chunk sent to 192.0.2.2 while link 1 was
+    // rejected went again, with the same TSN, to 198.51.100.2.
+    let bytes = bytes::Bytes::from(std::fs::read(&pcap).unwrap());
+    let mut sent: Vec<(IpAddr, u32)> = Vec::new();
+    for frame in msctp_wire::capture::read(bytes).unwrap().flatten() {
+        let msctp_wire::capture::Decap::Sctp(d) = msctp_wire::capture::sctp_in_frame(&frame) else {
+            continue;
+        };
+        if d.src != ALPHA1_V4 && d.src != ALPHA2_V4 {
+            continue;
+        }
+        let p = msctp_wire::Packet::parse(d.sctp).unwrap();
+        for c in p.chunks {
+            if let msctp_wire::Chunk::Data(data) = c {
+                sent.push((d.dst, data.tsn.0));
+            }
+        }
+    }
+    let retransmitted = sent.iter().enumerate().any(|(i, (dst, tsn))| {
+        *dst == BETA1_V4
+            && sent[i + 1..]
+                .iter()
+                .any(|(d2, t2)| *d2 == BETA2_V4 && t2 == tsn)
+    });
+    assert!(
+        retransmitted,
+        "a TSN first sent to 192.0.2.2 is sent again to 198.51.100.2"
+    );
+    msctp::testing::check_pcap_with_tshark(&pcap, &[]);
+    std::fs::remove_file(&pcap).ok();
 }
 
 /// RFC 6458 §3: a one-to-many socket serves two peers at once, each message
@@ -374,8 +428,13 @@ async fn one_to_many_two_peers_and_autoclose() {
 #[tokio::test(flavor = "current_thread")]
 async fn abort_reaches_peer() {
     require_root("the socket tests create network namespaces and raw sockets");
+    abort_over(TransportKind::Raw).await;
+    abort_over(TransportKind::udp()).await;
+}
+
+async fn abort_over(kind: TransportKind) {
     let lab = Lab::new();
-    let listener = listen(&lab, &[BETA1_V4], TransportKind::Raw).await;
+    let listener = listen(&lab, &[BETA1_V4], kind).await;
     let server = tokio::spawn(async move {
         let s = listener.accept().await.unwrap();
         let mut reason = None;
@@ -386,7 +445,7 @@ async fn abort_reaches_peer() {
         }
         reason
     });
-    let client = connect(&lab, &[ALPHA1_V4], &[BETA1_V4], TransportKind::Raw).await;
+    let client = connect(&lab, &[ALPHA1_V4], &[BETA1_V4], kind).await;
     client.abort(Some(Bytes::from_static(b"going away")));
     let reason = timeout(WAIT, server).await.unwrap().unwrap();
     assert_eq!(
