@@ -61,6 +61,35 @@ async fn echo(stream: SctpStream) {
     }
 }
 
+/// Accepts one association and collects the numbers (first four bytes) of
+/// the messages it reads, in order, until the association ends.
+fn count_numbered(listener: SctpListener) -> tokio::task::JoinHandle<Vec<u32>> {
+    tokio::spawn(async move {
+        let s = listener.accept().await.expect("accept");
+        let mut got = Vec::new();
+        while let Ok(Some((data, _))) = s.recv().await {
+            got.push(u32::from_be_bytes(data[..4].try_into().unwrap()));
+        }
+        got
+    })
+}
+
+/// Sends `k` numbered messages 10 ms apart, numbering on from `*n` (the
+/// sleep paces the traffic; it synchronises nothing).
+async fn send_numbered(client: &SctpStream, n: &mut u32, k: u32) {
+    for _ in 0..k {
+        client
+            .send(
+                Bytes::copy_from_slice(&n.to_be_bytes()),
+                SendInfo::default(),
+            )
+            .await
+            .unwrap();
+        *n += 1;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 async fn wait_event(s: &SctpStream, what: &str, f: impl Fn(&Event) -> bool) -> Event {
     timeout(WAIT, async {
         loop {
@@ -197,14 +226,7 @@ async fn failover_on_iptables_reject() {
     require_root("the socket tests create network namespaces and iptables rules");
     let lab = Lab::new();
     let listener = listen(&lab, &[BETA1_V4, BETA2_V4], TransportKind::Raw).await;
-    let server = tokio::spawn(async move {
-        let s = listener.accept().await.expect("accept");
-        let mut got = Vec::new();
-        while let Ok(Some((data, _))) = s.recv().await {
-            got.push(u32::from_be_bytes(data[..4].try_into().unwrap()));
-        }
-        got
-    });
+    let server = count_numbered(listener);
     let pcap = std::env::temp_dir().join(format!("msctp-failover-{}.pcap", std::process::id()));
     let client = {
         let _inside = lab.alpha.enter();
@@ -222,26 +244,13 @@ async fn failover_on_iptables_reject() {
     };
     let rule = ["-p", "sctp", "-i", "link1", "-j", "REJECT"];
     let mut n = 0u32;
-    let mut send_some = async |k: u32| {
-        for _ in 0..k {
-            client
-                .send(
-                    Bytes::copy_from_slice(&n.to_be_bytes()),
-                    SendInfo::default(),
-                )
-                .await
-                .unwrap();
-            n += 1;
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    send_some(20).await;
+    send_numbered(&client, &mut n, 20).await;
     for ns in [&lab.alpha, &lab.beta] {
         let mut args = vec!["-I", "INPUT"];
         args.extend(rule);
         ns.exec_ok("iptables", &args);
     }
-    send_some(50).await;
+    send_numbered(&client, &mut n, 50).await;
     let pf = wait_event(&client, "link 1 potentially failed", |e| {
         matches!(e, Event::PeerAddress { address, change: AddressChange::PotentiallyFailed, .. } if *address == BETA1_V4)
     })
@@ -275,7 +284,7 @@ async fn failover_on_iptables_reject() {
         .unwrap()
         .counters
         .data_chunks_sent;
-    send_some(30).await;
+    send_numbered(&client, &mut n, 30).await;
     let after = client
         .paths()
         .unwrap()
@@ -493,14 +502,7 @@ async fn failover_on_drop_and_link_down() {
     for how in ["drop", "link-down"] {
         let lab = Lab::new();
         let listener = listen(&lab, &[BETA1_V4, BETA2_V4], TransportKind::Raw).await;
-        let server = tokio::spawn(async move {
-            let s = listener.accept().await.expect("accept");
-            let mut got = Vec::new();
-            while let Ok(Some((data, _))) = s.recv().await {
-                got.push(u32::from_be_bytes(data[..4].try_into().unwrap()));
-            }
-            got
-        });
+        let server = count_numbered(listener);
         let client = connect(
             &lab,
             &[ALPHA1_V4, ALPHA2_V4],
@@ -525,17 +527,7 @@ async fn failover_on_drop_and_link_down() {
                     }
                 }
             }
-            for _ in 0..40 {
-                client
-                    .send(
-                        Bytes::copy_from_slice(&n.to_be_bytes()),
-                        SendInfo::default(),
-                    )
-                    .await
-                    .unwrap();
-                n += 1;
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            send_numbered(&client, &mut n, 40).await;
         }
         let p2 = client
             .paths()
@@ -566,14 +558,7 @@ async fn failover_on_udp_reject() {
     require_root("the socket tests create network namespaces and iptables rules");
     let lab = Lab::new();
     let listener = listen(&lab, &[BETA1_V4, BETA2_V4], TransportKind::udp()).await;
-    let server = tokio::spawn(async move {
-        let s = listener.accept().await.expect("accept");
-        let mut got = Vec::new();
-        while let Ok(Some((data, _))) = s.recv().await {
-            got.push(u32::from_be_bytes(data[..4].try_into().unwrap()));
-        }
-        got
-    });
+    let server = count_numbered(listener);
     let client = connect(
         &lab,
         &[ALPHA1_V4, ALPHA2_V4],
@@ -589,26 +574,13 @@ async fn failover_on_udp_reject() {
         "-p", "udp", "--dport", "9899", "-i", "link1", "-j", "REJECT",
     ];
     let mut n = 0u32;
-    let mut send_some = async |k: u32| {
-        for _ in 0..k {
-            client
-                .send(
-                    Bytes::copy_from_slice(&n.to_be_bytes()),
-                    SendInfo::default(),
-                )
-                .await
-                .unwrap();
-            n += 1;
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-    send_some(20).await;
+    send_numbered(&client, &mut n, 20).await;
     for ns in [&lab.alpha, &lab.beta] {
         let mut args = vec!["-I", "INPUT"];
         args.extend(rule);
         ns.exec_ok("iptables", &args);
     }
-    send_some(50).await;
+    send_numbered(&client, &mut n, 50).await;
     wait_event(&client, "link 1 potentially failed", |e| {
         matches!(e, Event::PeerAddress { address, change: AddressChange::PotentiallyFailed, .. } if *address == BETA1_V4)
     })
@@ -622,7 +594,7 @@ async fn failover_on_udp_reject() {
         matches!(e, Event::PeerAddress { address, change: AddressChange::Available, .. } if *address == BETA1_V4)
     })
     .await;
-    send_some(30).await;
+    send_numbered(&client, &mut n, 30).await;
     timeout(WAIT, client.shutdown()).await.unwrap().unwrap();
     let got = timeout(WAIT, server).await.unwrap().unwrap();
     assert_eq!(
