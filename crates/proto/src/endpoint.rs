@@ -30,6 +30,7 @@ use crate::association::{Association, Transmit};
 use crate::config::Config;
 use crate::cookie::{self, CookieContents, CookieError, CookieKeys};
 use crate::event::Event;
+use crate::path::{LongestPrefix, SourceSelector, select_source};
 use crate::rng::Rng;
 use crate::timer::earliest;
 
@@ -95,6 +96,8 @@ pub struct Endpoint {
     accept_queue: VecDeque<AssociationHandle>,
     responses: VecDeque<Transmit>,
     stats: EndpointStats,
+    /// Chooses the source address toward each peer address.
+    sources: Arc<dyn SourceSelector>,
 }
 
 impl Endpoint {
@@ -122,7 +125,33 @@ impl Endpoint {
             accept_queue: VecDeque::new(),
             responses: VecDeque::new(),
             stats: EndpointStats::default(),
+            sources: Arc::new(LongestPrefix),
         }
+    }
+
+    /// Replaces how source addresses are chosen (the default is
+    /// [`LongestPrefix`]); the runtime supplies one that asks the host's
+    /// routing table, the simulator one that reads its topology. Existing
+    /// associations re-select the sources of their paths.
+    pub fn set_source_selector(&mut self, selector: Arc<dyn SourceSelector>) {
+        self.sources = selector;
+        for a in self.assocs.values_mut() {
+            a.sources = self.sources.clone();
+        }
+        self.refresh_sources();
+    }
+
+    /// Re-selects the source address of every path of every association:
+    /// call it when the host's addresses, links or routes changed.
+    pub fn refresh_sources(&mut self) {
+        for a in self.assocs.values_mut() {
+            a.refresh_sources();
+        }
+    }
+
+    /// The source address this endpoint uses toward `remote`.
+    pub fn source_for(&self, remote: IpAddr) -> IpAddr {
+        select_source(&*self.sources, &self.local_addrs, remote)
     }
 
     /// Accept (or stop accepting) incoming associations.
@@ -189,6 +218,7 @@ impl Endpoint {
             peer_addrs,
             peer_port,
             rng,
+            self.sources.clone(),
         );
         Ok(self.insert(a))
     }
@@ -573,7 +603,7 @@ impl Endpoint {
                 let Some(a) = self.assocs.get_mut(&id) else {
                     return;
                 };
-                if !a.on_cookie_echo(now, local, remote, &contents) {
+                if !a.on_cookie_echo(now, remote, &contents) {
                     return;
                 }
                 id
@@ -601,6 +631,7 @@ impl Endpoint {
                     local,
                     remote,
                     rng,
+                    self.sources.clone(),
                 );
                 let h = self.insert(a);
                 self.accept_queue.push_back(h);

@@ -118,6 +118,7 @@ impl Association {
         peer_addrs: &[IpAddr],
         peer_port: u16,
         mut rng: Rng,
+        sources: Arc<dyn crate::path::SourceSelector>,
     ) -> Self {
         let local_vtag = rng.nonzero_u32();
         let initial_tsn = Tsn(rng.next_u32());
@@ -137,6 +138,7 @@ impl Association {
             initial_tsn,
             peer,
             rng,
+            sources,
         );
         a.state = State::CookieWait;
         for &addr in peer_addrs {
@@ -246,7 +248,7 @@ impl Association {
     }
 
     /// RFC 9260 §5.1 step C, §5.1.2: INIT ACK received in COOKIE-WAIT.
-    pub(crate) fn on_init_ack(&mut self, now: Instant, local: IpAddr, remote: IpAddr, init: Init) {
+    pub(crate) fn on_init_ack(&mut self, now: Instant, remote: IpAddr, init: Init) {
         if self.state != State::CookieWait {
             // RFC 9260 §5.2.3: an unexpected INIT ACK is discarded.
             return;
@@ -315,8 +317,6 @@ impl Association {
         if let Some(i) = self.paths.find(remote) {
             self.handshake.path = i;
             self.paths.set_primary(i);
-            let p = self.paths.get_mut(i);
-            p.local = local;
         }
         for p in self.paths.iter_mut() {
             p.cc.ssthresh = init.a_rwnd.max(1);
@@ -412,6 +412,7 @@ impl Association {
         local: IpAddr,
         remote: IpAddr,
         rng: Rng,
+        sources: Arc<dyn crate::path::SourceSelector>,
     ) -> Self {
         let peer = Peer {
             vtag: c.peer_vtag,
@@ -428,12 +429,11 @@ impl Association {
             Tsn(c.local_initial_tsn),
             peer,
             rng,
+            sources,
         );
         a.install_peer(c);
-        if let Some(i) = a.paths.find(remote) {
-            a.paths.get_mut(i).local = local;
-        }
-        a.queue_control((local, remote), Chunk::CookieAck);
+        let _ = local;
+        a.queue_control(a.reply_dest(remote), Chunk::CookieAck);
         a.state = State::Established;
         a.push_event(Event::Association(AssociationChange::CommUp {
             outbound_streams: a.outbound_streams,
@@ -467,7 +467,6 @@ impl Association {
     pub(crate) fn on_cookie_echo(
         &mut self,
         now: Instant,
-        local: IpAddr,
         remote: IpAddr,
         c: &CookieContents,
     ) -> bool {
@@ -481,12 +480,12 @@ impl Association {
             // Case A: the peer restarted.
             if self.state == State::ShutdownAckSent {
                 self.queue_control(
-                    (local, remote),
+                    self.reply_dest(remote),
                     Chunk::Error(OperationError {
                         causes: vec![ErrorCause::CookieReceivedWhileShuttingDown],
                     }),
                 );
-                self.queue_control((local, remote), Chunk::ShutdownAck);
+                self.queue_control(self.reply_dest(remote), Chunk::ShutdownAck);
                 return true;
             }
             for (stream, ppid, data, sent) in self.out.drain_unacked() {
@@ -510,7 +509,7 @@ impl Association {
             self.error_count = 0;
             self.control.clear();
             self.state = State::Established;
-            self.queue_control((local, remote), Chunk::CookieAck);
+            self.queue_control(self.reply_dest(remote), Chunk::CookieAck);
             self.push_event(Event::Association(AssociationChange::Restart));
             self.start_heartbeats(now);
             return true;
@@ -535,7 +534,7 @@ impl Association {
             for &addr in &c.peer_addresses {
                 self.add_path(addr, false);
             }
-            self.finish_via_cookie(now, local, remote);
+            self.finish_via_cookie(now, remote);
             return true;
         }
         if !local_match && peer_match && c.local_tie_tag == 0 && c.peer_tie_tag == 0 {
@@ -544,13 +543,13 @@ impl Association {
         }
         if local_match && peer_match {
             // Case D: both tags match: a duplicate or our own handshake.
-            self.finish_via_cookie(now, local, remote);
+            self.finish_via_cookie(now, remote);
             return true;
         }
         false
     }
 
-    fn finish_via_cookie(&mut self, now: Instant, local: IpAddr, remote: IpAddr) {
+    fn finish_via_cookie(&mut self, now: Instant, remote: IpAddr) {
         let was_established = self.is_established();
         self.handshake.t1.stop();
         self.handshake.cookie = None;
@@ -564,7 +563,7 @@ impl Association {
             }));
             self.start_heartbeats(now);
         }
-        self.queue_control((local, remote), Chunk::CookieAck);
+        self.queue_control(self.reply_dest(remote), Chunk::CookieAck);
     }
 
     /// The values an INIT ACK must carry when an INIT arrives for this

@@ -156,7 +156,9 @@ impl Association {
     /// RFC 9260 §8.3: answer a HEARTBEAT with a HEARTBEAT ACK carrying the
     /// same info, to the address it came from (§6.4).
     pub(crate) fn on_heartbeat(&mut self, local: IpAddr, remote: IpAddr, hb: Heartbeat) {
-        self.queue_control((local, remote), Chunk::HeartbeatAck(hb));
+        let _ = local;
+        // RFC 9260 §5.4: a HEARTBEAT ACK may go to an unconfirmed address.
+        self.queue_control(self.reply_dest(remote), Chunk::HeartbeatAck(hb));
     }
 
     /// RFC 9260 §8.3, §5.4: a HEARTBEAT ACK arrived.

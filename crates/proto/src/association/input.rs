@@ -75,7 +75,7 @@ impl Association {
                 // RFC 9260 §3.2: act on the type's two high-order bits.
                 let action = u.ty.action();
                 if action.reports() {
-                    let dest = (local, remote);
+                    let dest = self.reply_dest(remote);
                     self.queue_control(
                         dest,
                         Chunk::Error(OperationError {
@@ -107,7 +107,7 @@ impl Association {
                 Chunk::Sack(s) if self.is_established() || self.state == State::ShutdownAckSent => {
                     self.on_sack(now, &s);
                 }
-                Chunk::InitAck(init) => self.on_init_ack(now, local, remote, init),
+                Chunk::InitAck(init) => self.on_init_ack(now, remote, init),
                 Chunk::CookieAck => self.on_cookie_ack(now),
                 Chunk::Heartbeat(hb) => self.on_heartbeat(local, remote, hb),
                 Chunk::HeartbeatAck(hb) => self.on_heartbeat_ack(now, &hb),

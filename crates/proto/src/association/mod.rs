@@ -42,7 +42,7 @@ use msctp_wire::{Chunk, ErrorCause, Ssn, Tsn};
 
 use crate::config::Config;
 use crate::event::{AddressChange, AssociationChange, CloseReason, Event};
-use crate::path::{Path, PathInfo, PathManager, PathState};
+use crate::path::{Path, PathInfo, PathManager, PathState, SourceSelector};
 use crate::recv::Receiver;
 use crate::rng::Rng;
 use crate::timer::earliest;
@@ -176,6 +176,8 @@ pub struct Association {
     pub(crate) events_dropped: u64,
     /// Tie-tags for restart detection (RFC 9260 §5.2.1).
     pub(crate) close_reason: Option<CloseReason>,
+    /// Chooses the local address of each path (see [`crate::path::SourceSelector`]).
+    pub(crate) sources: Arc<dyn SourceSelector>,
 }
 
 impl Association {
@@ -189,6 +191,7 @@ impl Association {
         local_initial_tsn: Tsn,
         peer: Peer,
         rng: Rng,
+        sources: Arc<dyn SourceSelector>,
     ) -> Self {
         let burst = config.max_burst;
         Association {
@@ -215,6 +218,7 @@ impl Association {
             events: VecDeque::new(),
             events_dropped: 0,
             close_reason: None,
+            sources,
         }
     }
 
@@ -542,7 +546,21 @@ impl Association {
 
     /// The local address to use toward `remote`.
     pub(crate) fn source_for(&self, remote: IpAddr) -> IpAddr {
-        select_source(&self.local_addrs, remote)
+        crate::path::select_source(&*self.sources, &self.local_addrs, remote)
+    }
+
+    /// Re-selects the source address of every path (the host's routes or
+    /// addresses changed).
+    pub(crate) fn refresh_sources(&mut self) {
+        let locals: Vec<(usize, IpAddr)> = self
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, self.source_for(p.remote)))
+            .collect();
+        for (i, local) in locals {
+            self.paths.get_mut(i).local = local;
+        }
     }
 
     pub(crate) fn add_path(&mut self, remote: IpAddr, confirmed: bool) -> Option<usize> {
@@ -570,6 +588,16 @@ impl Association {
         self.control.push_back((dest, chunk));
     }
 
+    /// Where a reply to a packet from `remote` goes: from the path's routed
+    /// source (never from the address the packet arrived on, see
+    /// [`crate::path::SourceSelector`]).
+    pub(crate) fn reply_dest(&self, remote: IpAddr) -> (IpAddr, IpAddr) {
+        match self.paths.find(remote) {
+            Some(i) => self.dest_of(i),
+            None => (self.source_for(remote), remote),
+        }
+    }
+
     /// The (local, peer) addresses of path `i`.
     pub(crate) fn dest_of(&self, i: usize) -> (IpAddr, IpAddr) {
         let p = self.paths.get(i);
@@ -585,35 +613,4 @@ impl Association {
     pub(crate) fn on_remote_error(&mut self, causes: Vec<ErrorCause>) {
         self.push_event(Event::RemoteError(causes));
     }
-}
-
-/// Picks the local address toward `remote`: same family, longest common
-/// prefix (on a host whose links are separate subnets this is the address on
-/// the link that reaches `remote`), first listed on ties.
-pub fn select_source(locals: &[IpAddr], remote: IpAddr) -> IpAddr {
-    fn common_prefix(a: &[u8], b: &[u8]) -> u32 {
-        let mut n = 0;
-        for (x, y) in a.iter().zip(b) {
-            let d = x ^ y;
-            n += d.leading_zeros();
-            if d != 0 {
-                break;
-            }
-        }
-        n
-    }
-    let octets = |a: IpAddr| match a {
-        IpAddr::V4(v) => v.octets().to_vec(),
-        IpAddr::V6(v) => v.octets().to_vec(),
-    };
-    let r = octets(remote);
-    locals
-        .iter()
-        .copied()
-        .filter(|l| l.is_ipv4() == remote.is_ipv4())
-        .enumerate()
-        .max_by_key(|(i, l)| (common_prefix(&octets(*l), &r), std::cmp::Reverse(*i)))
-        .map(|(_, l)| l)
-        .or_else(|| locals.first().copied())
-        .unwrap_or(remote)
 }

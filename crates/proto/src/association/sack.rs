@@ -29,8 +29,8 @@ pub(crate) struct SackState {
     pub send_now: bool,
     /// Packets with DATA received since the last SACK.
     pub packets_since: u32,
-    /// (local, remote) the last DATA arrived on.
-    pub reply_to: Option<(IpAddr, IpAddr)>,
+    /// The peer address the last DATA arrived from.
+    pub reply_to: Option<IpAddr>,
     /// DATA arrived from more than one address since the last SACK.
     pub multiple_sources: bool,
     /// The a_rwnd of the last SACK sent.
@@ -57,12 +57,13 @@ impl Association {
         immediate: bool,
     ) {
         let s = &mut self.sack;
-        if let Some((_, r)) = s.reply_to {
+        let _ = local;
+        if let Some(r) = s.reply_to {
             if r != remote && s.packets_since > 0 {
                 s.multiple_sources = true;
             }
         }
-        s.reply_to = Some((local, remote));
+        s.reply_to = Some(remote);
         s.packets_since += 1;
         // RFC 9260 §6.2: acknowledge at least every second packet; at once
         // when something is missing or duplicated (§6.7) or asked (RFC 7053);
@@ -87,17 +88,40 @@ impl Association {
         s.window_update = false;
         s.packets_since = 0;
         s.advertised_rwnd = sack.a_rwnd;
-        // RFC 9260 §6.4: to the source of the DATA. With several sources any
-        // active address will do; the source of the latest DATA is the one
-        // known to work right now (during a failover the primary may be
-        // dead while the peer's retransmissions arrive on another path).
-        let primary = {
-            let p = self.paths.get(self.paths.primary());
-            (p.local, p.remote)
-        };
-        let dest = s.reply_to.unwrap_or(primary);
         s.multiple_sources = false;
+        let dest = self.sack_destination()?;
         Some((sack, dest))
+    }
+
+    /// Where the SACK due now goes. RFC 9260 §6.4: to the source of the
+    /// DATA it acknowledges (with several sources, any of them; the latest
+    /// is the one known to work right now: during a failover the primary
+    /// may be dead while the peer's retransmissions arrive on another
+    /// path). RFC 9260 §5.4: never to an unconfirmed address, and not to a
+    /// path we consider failed while an active one exists: then to the
+    /// destination of new data. Always from the path's routed source.
+    pub(crate) fn sack_destination(&self) -> Option<(IpAddr, IpAddr)> {
+        self.recv.as_ref()?;
+        if self.paths.is_empty() {
+            return None;
+        }
+        let latest = self.sack.reply_to.and_then(|r| self.paths.find(r));
+        let i = match latest {
+            Some(i) if self.paths.get(i).is_active() => i,
+            _ => {
+                let d = self.paths.data_destination(None);
+                match latest {
+                    Some(i)
+                        if !self.paths.get(d).is_confirmed()
+                            && self.paths.get(i).is_confirmed() =>
+                    {
+                        i
+                    }
+                    _ => d,
+                }
+            }
+        };
+        Some(self.dest_of(i))
     }
 
     /// Sender side: processes a SACK (RFC 9260 §6.2.1).

@@ -103,17 +103,6 @@ impl Association {
         Some(self.emit(dest, vtag, vec![chunk], path))
     }
 
-    /// Where the SACK due now goes (RFC 9260 §6.4).
-    fn sack_destination(&self) -> Option<Dest> {
-        self.recv.as_ref()?;
-        let primary = self.paths.get(self.paths.primary());
-        Some(
-            self.sack
-                .reply_to
-                .unwrap_or((primary.local, primary.remote)),
-        )
-    }
-
     fn can_send_data(&self) -> bool {
         matches!(
             self.state,

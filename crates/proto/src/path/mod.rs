@@ -8,6 +8,7 @@
 mod congestion;
 mod manager;
 mod rtt;
+mod source;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 pub use congestion::Congestion;
 pub use manager::PathManager;
 pub use rtt::RttEstimator;
+pub use source::{LongestPrefix, SourceSelector, select_source};
 
 use crate::config::Config;
 use crate::timer::Timer;
