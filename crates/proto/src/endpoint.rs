@@ -263,48 +263,69 @@ impl Endpoint {
     }
 
     /// Processes a received SCTP packet sent from `remote` to `local`.
-    pub fn handle(&mut self, now: Instant, local: IpAddr, remote: IpAddr, packet: Bytes) {
+    ///
+    /// Returns the association that accepted the packet (its checksum and
+    /// verification tag were right, or it was a valid COOKIE ECHO), if one
+    /// did: only then may the driver learn anything from the datagram, such
+    /// as the peer's UDP port (RFC 6951 §5.4). Stateless answers (INIT ACK,
+    /// out-of-the-blue replies) are queued for [`Endpoint::poll_response`].
+    pub fn handle(
+        &mut self,
+        now: Instant,
+        local: IpAddr,
+        remote: IpAddr,
+        packet: Bytes,
+    ) -> Option<AssociationHandle> {
         self.stats.packets += 1;
         // RFC 9260 §6.8: verify the checksum first.
         if !crc32c::verify(&packet) {
             self.stats.bad_checksum += 1;
-            return;
+            return None;
         }
         let Ok(header) = CommonHeader::parse(&packet) else {
             self.stats.malformed += 1;
-            return;
+            return None;
         };
         if header.dst_port != self.port {
             self.stats.wrong_port += 1;
-            return;
+            return None;
         }
         // RFC 9260 §8.4 rule 1: non-unicast sources are ignored.
         if remote.is_multicast() || remote.is_unspecified() || is_broadcast(remote) {
             self.stats.out_of_the_blue += 1;
-            return;
+            return None;
         }
         let Some(Ok(first)) = RawChunks::new(packet.clone()).next() else {
             self.stats.malformed += 1;
-            return;
+            return None;
         };
         let id = self.by_peer.get(&(remote, header.src_port)).copied();
         match first.ty {
-            ChunkType::INIT => self.on_init(now, local, remote, &header, &packet, id),
+            ChunkType::INIT => {
+                self.on_init(now, local, remote, &header, &packet, id);
+                None
+            }
             ChunkType::COOKIE_ECHO => {
                 let Ok(Chunk::CookieEcho(ce)) = Chunk::parse(&first) else {
                     self.stats.malformed += 1;
-                    return;
+                    return None;
                 };
-                self.on_cookie_echo(now, local, remote, &header, &packet, &ce.cookie, id);
+                self.on_cookie_echo(now, local, remote, &header, &packet, &ce.cookie, id)
+                    .map(AssociationHandle)
             }
             _ => match id {
                 Some(id) => {
-                    if let Some(a) = self.assocs.get_mut(&id) {
-                        a.handle_packet(now, local, remote, packet);
-                    }
+                    let accepted = self
+                        .assocs
+                        .get_mut(&id)
+                        .is_some_and(|a| a.handle_packet(now, local, remote, packet));
                     self.sync_routes(id);
+                    accepted.then_some(AssociationHandle(id))
                 }
-                None => self.out_of_the_blue(local, remote, &header, &packet),
+                None => {
+                    self.out_of_the_blue(local, remote, &header, &packet);
+                    None
+                }
             },
         }
     }
@@ -560,7 +581,7 @@ impl Endpoint {
         packet: &Bytes,
         cookie: &[u8],
         existing: Option<u64>,
-    ) {
+    ) -> Option<u64> {
         let contents = match self.keys.open(cookie, now) {
             Ok(c) => c,
             Err(CookieError::Stale {
@@ -584,27 +605,27 @@ impl Endpoint {
                         }),
                     );
                 }
-                return;
+                return None;
             }
             Err(_) => {
                 // RFC 9260 §5.1.5 step 2: a cookie that does not verify is
                 // discarded silently.
                 self.stats.bad_cookies += 1;
-                return;
+                return None;
             }
         };
         // RFC 9260 §5.1.5 step 3.
         if !contents.matches_header(header.src_port, header.dst_port, header.verification_tag) {
             self.stats.bad_cookies += 1;
-            return;
+            return None;
         }
         let id = match existing {
             Some(id) => {
                 let Some(a) = self.assocs.get_mut(&id) else {
-                    return;
+                    return None;
                 };
                 if !a.on_cookie_echo(now, remote, &contents) {
-                    return;
+                    return None;
                 }
                 id
             }
@@ -620,7 +641,7 @@ impl Endpoint {
                             causes: vec![ErrorCause::OutOfResource],
                         }),
                     );
-                    return;
+                    return None;
                 }
                 let rng = Rng::new(self.rng.next_u64());
                 let a = Association::accept(
@@ -643,6 +664,7 @@ impl Endpoint {
             a.handle_packet_after_first(now, local, remote, packet.clone());
         }
         self.sync_routes(id);
+        Some(id)
     }
 
     /// An ICMP error about a packet we sent (RFC 9260 Appendix C). It is
@@ -674,6 +696,16 @@ impl Endpoint {
         }
         self.stats.icmp_accepted += 1;
         a.on_icmp(now, report.quoted_dst, report.kind);
+    }
+
+    /// The next stateless answer (INIT ACK, a reply to an out-of-the-blue
+    /// packet) to the packet last given to [`Endpoint::handle`]. A driver
+    /// that must answer on the datagram's own transport port (UDP
+    /// encapsulation, RFC 6951 §5.4) drains these right after `handle`;
+    /// [`Endpoint::poll_transmit`] returns them too.
+    #[must_use]
+    pub fn poll_response(&mut self) -> Option<Transmit> {
+        self.responses.pop_front()
     }
 
     /// The next packet to send.

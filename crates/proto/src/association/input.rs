@@ -16,9 +16,18 @@ use crate::recv::DataOutcome;
 impl Association {
     /// Processes a packet routed to this association by the endpoint. The
     /// CRC32c has been verified by the caller. COOKIE ECHO and INIT are
-    /// handled by the endpoint before it gets here.
-    pub fn handle_packet(&mut self, now: Instant, local: IpAddr, remote: IpAddr, packet: Bytes) {
-        self.handle_chunks(now, local, remote, packet, false);
+    /// handled by the endpoint before it gets here. Returns true if the
+    /// packet passed the verification tag rules (RFC 9260 §8.5) and was
+    /// processed: only then may a driver learn anything from it (such as
+    /// the peer's UDP port, RFC 6951 §5.4).
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        local: IpAddr,
+        remote: IpAddr,
+        packet: Bytes,
+    ) -> bool {
+        self.handle_chunks(now, local, remote, packet, false)
     }
 
     /// Processes the chunks after the first (a COOKIE ECHO the endpoint has
@@ -40,11 +49,12 @@ impl Association {
         remote: IpAddr,
         packet: Bytes,
         skip_first: bool,
-    ) {
+    ) -> bool {
         self.burst_budget = self.config.max_burst;
         let Ok(header) = CommonHeader::parse(&packet) else {
-            return;
+            return false;
         };
+        let mut accepted = skip_first;
         if let Some(i) = self.paths.find(remote) {
             let c = &mut self.paths.get_mut(i).counters;
             c.packets_received += 1;
@@ -64,29 +74,19 @@ impl Association {
             if !self.tag_ok(&header, raw.ty, raw.flags, first) {
                 // RFC 9260 §8.5: a packet with a wrong verification tag is
                 // silently discarded.
-                return;
+                return accepted;
             }
+            accepted = true;
             first = false;
             let chunk = match Chunk::parse(&raw) {
                 Ok(c) => c,
                 Err(_) => break,
             };
-            if let Chunk::Unknown(u) = &chunk {
-                // RFC 9260 §3.2: act on the type's two high-order bits.
-                let action = u.ty.action();
-                if action.reports() {
-                    let dest = self.reply_dest(remote);
-                    self.queue_control(
-                        dest,
-                        Chunk::Error(OperationError {
-                            causes: vec![ErrorCause::UnrecognizedChunkType(raw.bytes.clone())],
-                        }),
-                    );
-                }
-                if matches!(
-                    action,
-                    UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport
-                ) {
+            if !implemented(&chunk) {
+                // RFC 9260 §3.2: a chunk type we do not implement (unknown to
+                // the codec, or an extension this association did not
+                // negotiate) is handled by its type's two high-order bits.
+                if self.on_unimplemented_chunk(remote, &raw) {
                     break;
                 }
                 continue;
@@ -101,7 +101,7 @@ impl Association {
                     match self.on_data(now, remote, &d) {
                         Some(true) => immediate = true,
                         Some(false) => {}
-                        None => return,
+                        None => return accepted,
                     }
                 }
                 Chunk::Sack(s) if self.is_established() || self.state == State::ShutdownAckSent => {
@@ -113,7 +113,7 @@ impl Association {
                 Chunk::HeartbeatAck(hb) => self.on_heartbeat_ack(now, &hb),
                 Chunk::Abort(a) => {
                     self.on_abort(a);
-                    return;
+                    return accepted;
                 }
                 Chunk::Shutdown(s) => self.on_shutdown(now, &s),
                 Chunk::ShutdownAck => self.on_shutdown_ack(now),
@@ -131,18 +131,42 @@ impl Association {
                     data_seen = true;
                     immediate = true;
                 }
-                Chunk::Pad(_) => {}
-                // Extensions we do not negotiate: a conforming peer never
-                // sends them; ignore rather than fail.
+                // Chunks that have no business here once the handshake is
+                // done (INIT and COOKIE ECHO are the endpoint's), or that
+                // arrived in a state that ignores them.
                 _ => {}
             }
             if self.is_closed() {
-                return;
+                return accepted;
             }
         }
         if data_seen {
             self.on_data_packet(now, local, remote, immediate);
         }
+        accepted
+    }
+
+    /// RFC 9260 §3.2: acts on the action bits of a chunk type we do not
+    /// implement; returns true if processing of the packet stops.
+    fn on_unimplemented_chunk(
+        &mut self,
+        remote: IpAddr,
+        raw: &msctp_wire::chunk::RawChunk,
+    ) -> bool {
+        let action = raw.ty.action();
+        if action.reports() {
+            let dest = self.reply_dest(remote);
+            self.queue_control(
+                dest,
+                Chunk::Error(OperationError {
+                    causes: vec![ErrorCause::UnrecognizedChunkType(raw.bytes.clone())],
+                }),
+            );
+        }
+        matches!(
+            action,
+            UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport
+        )
     }
 
     /// RFC 9260 §8.5 and §8.5.1: which verification tag each chunk must come
@@ -151,8 +175,13 @@ impl Association {
         let t_bit = flags & msctp_wire::chunk::T_BIT != 0;
         match ty {
             // §8.5.1 B, C: ABORT and SHUTDOWN COMPLETE may reflect the tag.
+            // The reflected tag is the peer's, which is unknown until the
+            // INIT ACK arrives: in COOKIE-WAIT a T-bit ABORT (even one with
+            // tag 0) is discarded.
             ChunkType::ABORT | ChunkType::SHUTDOWN_COMPLETE if t_bit => {
-                h.verification_tag == self.peer.vtag
+                self.state != State::CookieWait
+                    && self.peer.vtag != 0
+                    && h.verification_tag == self.peer.vtag
             }
             ChunkType::ABORT | ChunkType::SHUTDOWN_COMPLETE => {
                 h.verification_tag == self.local_vtag
@@ -225,4 +254,29 @@ impl Association {
         }
         self.on_remote_error(e.causes);
     }
+}
+
+/// The chunk types this engine implements (RFC 9260 and FORWARD TSN, RFC
+/// 3758 §3.6, whose receipt is handled); everything else, including
+/// extensions the codec parses but the engine does not negotiate (ASCONF,
+/// AUTH, I-DATA, RE-CONFIG, ECN), is treated as unrecognised (§3.2).
+fn implemented(c: &Chunk) -> bool {
+    matches!(
+        c,
+        Chunk::Data(_)
+            | Chunk::Init(_)
+            | Chunk::InitAck(_)
+            | Chunk::Sack(_)
+            | Chunk::Heartbeat(_)
+            | Chunk::HeartbeatAck(_)
+            | Chunk::Abort(_)
+            | Chunk::Shutdown(_)
+            | Chunk::ShutdownAck
+            | Chunk::Error(_)
+            | Chunk::CookieEcho(_)
+            | Chunk::CookieAck
+            | Chunk::ShutdownComplete(_)
+            | Chunk::ForwardTsn(_)
+            | Chunk::Pad(_)
+    )
 }
