@@ -578,6 +578,12 @@ impl Association {
         for (i, local) in locals {
             self.paths.get_mut(i).local = local;
         }
+        // Control chunks already queued leave from the new source too.
+        for ((src, dst), _) in self.control.iter_mut() {
+            if let Some(i) = self.paths.find(*dst) {
+                *src = self.paths.get(i).local;
+            }
+        }
     }
 
     pub(crate) fn add_path(&mut self, remote: IpAddr, confirmed: bool) -> Option<usize> {
