@@ -17,7 +17,6 @@ use msctp_wire::chunk::Sack;
 
 use super::{Association, State};
 use crate::event::Event;
-use crate::path::PathState;
 use crate::timer::Timer;
 
 /// Receiver-side SACK bookkeeping.
@@ -258,11 +257,8 @@ impl Association {
                 // RFC 9260 §8.3: an acknowledged chunk clears the error
                 // counter of the destination it was last sent to; RFC 7829
                 // §5: a PF destination becomes active again.
-                let path = self.paths.get_mut(p);
-                path.error_count = 0;
-                if path.state == PathState::PotentiallyFailed || path.state == PathState::Inactive {
-                    self.set_path_state(p, PathState::Active);
-                }
+                let t = self.paths.get_mut(p).monitor.on_data_acked();
+                self.report_path_transition(p, t);
             }
             let path = self.paths.get_mut(p);
             if acked_bytes[p] > 0 || cum_advanced_on[p] {
