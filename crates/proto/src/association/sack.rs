@@ -104,21 +104,9 @@ impl Association {
         if self.paths.is_empty() {
             return None;
         }
-        let latest = self.sack.reply_to.and_then(|r| self.paths.find(r));
-        let i = match latest {
-            Some(i) if self.paths.get(i).is_active() => i,
-            _ => {
-                let d = self.paths.data_destination(None);
-                match latest {
-                    Some(i)
-                        if !self.paths.get(d).is_confirmed()
-                            && self.paths.get(i).is_confirmed() =>
-                    {
-                        i
-                    }
-                    _ => d,
-                }
-            }
+        let i = match self.sack.reply_to {
+            Some(from) => self.paths.reply_path(from),
+            None => self.paths.data_destination(None),
         };
         Some(self.dest_of(i))
     }
