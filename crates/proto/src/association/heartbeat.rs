@@ -113,7 +113,8 @@ impl Association {
             // moves data elsewhere); §8.3: a HEARTBEAT not acknowledged
             // within one RTO counts one error for its destination, whose
             // RTO backs off, unless T3-rtx already drives that path.
-            let data_path = i == self.paths.data_destination(None) && self.paths.get(i).is_confirmed();
+            let data_path =
+                i == self.paths.data_destination(None) && self.paths.get(i).is_confirmed();
             let loss = self.paths.get_mut(i).on_probe_lost(probe, outstanding);
             self.report_path_transition(i, loss.transition);
             if loss.counted && data_path {

@@ -23,7 +23,7 @@
 //! monitoring), `shutdown` (graceful shutdown and abort).
 
 pub(crate) mod handshake;
-mod heartbeat;
+pub(crate) mod heartbeat;
 mod icmp;
 mod input;
 mod outbound;

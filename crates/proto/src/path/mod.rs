@@ -124,11 +124,7 @@ impl Path {
     /// The outstanding probe was not answered within one RTO (RFC 9260
     /// §8.3). If the loss counts (see [`Monitor::on_probe_lost`]) the RTO
     /// backs off once, as after a T3-rtx expiry (§6.3.3 E2).
-    pub(crate) fn on_probe_lost(
-        &mut self,
-        probe: Probe,
-        data_outstanding: bool,
-    ) -> ProbeLoss {
+    pub(crate) fn on_probe_lost(&mut self, probe: Probe, data_outstanding: bool) -> ProbeLoss {
         let loss = self.monitor.on_probe_lost(probe, data_outstanding);
         if loss.counted {
             self.rtt.back_off();

@@ -55,12 +55,7 @@ fn state_of(p: &Pair, h: crate::AssociationHandle, remote: &str) -> Option<PathS
 
 /// Times (since the pair's start) of the client's packets to `dest` that
 /// satisfy `f`, at or after `from`.
-fn client_sends(
-    p: &Pair,
-    dest: &str,
-    from: Duration,
-    f: fn(&Transmit) -> bool,
-) -> Vec<Duration> {
+fn client_sends(p: &Pair, dest: &str, from: Duration, f: fn(&Transmit) -> bool) -> Vec<Duration> {
     p.log
         .iter()
         .filter(|(t, to_server, x)| *to_server && *t >= from && x.destination == ip(dest) && f(x))
@@ -124,7 +119,9 @@ fn check_one_error_per_timeout(p: &Pair, h: crate::AssociationHandle, failed_at:
             reason: CloseReason::RetransmissionLimit
         })
     )));
-    let abort = client_sends(p, B1, failed_at, |t| has(t, |c| matches!(c, Chunk::Abort(_))));
+    let abort = client_sends(p, B1, failed_at, |t| {
+        has(t, |c| matches!(c, Chunk::Abort(_)))
+    });
     assert_eq!(
         abort.first().map(|&t| t - data[0]),
         Some(Duration::from_secs(363)),
@@ -303,9 +300,7 @@ fn rfc9260_5_4_hb_max_burst_paces_every_round() {
     let mut probes: Vec<Duration> = p
         .log
         .iter()
-        .filter(|(_, to_server, x)| {
-            *to_server && x.destination != ip(B1) && has(x, is_heartbeat)
-        })
+        .filter(|(_, to_server, x)| *to_server && x.destination != ip(B1) && has(x, is_heartbeat))
         .map(|(t, _, _)| *t)
         .collect();
     probes.sort();
@@ -317,7 +312,11 @@ fn rfc9260_5_4_hb_max_burst_paces_every_round() {
     }
     let a = p.client.association(h).unwrap();
     for addr in [B2, B3, B4] {
-        let path = a.paths().into_iter().find(|x| x.remote == ip(addr)).unwrap();
+        let path = a
+            .paths()
+            .into_iter()
+            .find(|x| x.remote == ip(addr))
+            .unwrap();
         assert_eq!(path.state, PathState::Unconfirmed);
         let n = path.counters.heartbeats_sent;
         assert!((3..=40).contains(&n), "{addr}: {n} probes in 120 s");
@@ -331,9 +330,7 @@ fn rfc9260_5_4_hb_max_burst_paces_every_round() {
     let probes: Vec<Duration> = p
         .log
         .iter()
-        .filter(|(_, to_server, x)| {
-            *to_server && x.destination != ip(B1) && has(x, is_heartbeat)
-        })
+        .filter(|(_, to_server, x)| *to_server && x.destination != ip(B1) && has(x, is_heartbeat))
         .map(|(t, _, _)| *t)
         .collect();
     for w in probes.windows(3) {
