@@ -7,7 +7,6 @@ use std::time::Instant;
 use msctp_wire::Tsn;
 
 use super::Association;
-use crate::path::PathState;
 
 impl Association {
     /// RFC 9260 §6.3.3: T3-rtx expired for path `p`.
@@ -81,31 +80,12 @@ impl Association {
         }
     }
 
-    /// Counts an error against path `p` (a T3-rtx expiry or an unanswered
-    /// HEARTBEAT) and moves it to PF (RFC 7829 §5) or inactive (RFC 9260
-    /// §8.2) past the thresholds.
+    /// Counts an error against path `p` (a T3-rtx or T2-shutdown expiry)
+    /// in its state machine, which moves it to PF (RFC 7829 §5) or inactive
+    /// (RFC 9260 §8.2) past the thresholds, and probes it if PF.
     pub(crate) fn count_path_error(&mut self, p: usize, now: Instant) {
-        let path = self.paths.get_mut(p);
-        path.error_count += 1;
-        let errors = path.error_count;
-        let state = path.state;
-        if state == PathState::Unconfirmed {
-            return;
-        }
-        if errors > self.config.path_max_retrans {
-            self.set_path_state(p, PathState::Inactive);
-        } else if self.config.pf_max_retrans.is_some_and(|pf| errors > pf)
-            && state == PathState::Active
-        {
-            self.set_path_state(p, PathState::PotentiallyFailed);
-        }
-        let path = self.paths.get(p);
-        if path.state != PathState::Active && path.probe.is_none() {
-            // RFC 7829 §5: a PF path is probed with heartbeats every RTO;
-            // an inactive one keeps being probed too (RFC 9260 §8.3).
-            let rto = path.rto();
-            let _ = rto;
-            self.paths.get_mut(p).hb_timer.set(now);
-        }
+        let t = self.paths.get_mut(p).monitor.on_timeout_error();
+        self.report_path_transition(p, t);
+        self.probe_after_error(now, p);
     }
 }

@@ -17,7 +17,6 @@ use msctp_wire::chunk::Sack;
 
 use super::{Association, State};
 use crate::event::Event;
-use crate::path::PathState;
 use crate::timer::Timer;
 
 /// Receiver-side SACK bookkeeping.
@@ -112,21 +111,9 @@ impl Association {
         if self.paths.is_empty() {
             return None;
         }
-        let latest = self.sack.reply_to.and_then(|r| self.paths.find(r));
-        let i = match latest {
-            Some(i) if self.paths.get(i).is_active() => i,
-            _ => {
-                let d = self.paths.data_destination(None);
-                match latest {
-                    Some(i)
-                        if !self.paths.get(d).is_confirmed()
-                            && self.paths.get(i).is_confirmed() =>
-                    {
-                        i
-                    }
-                    _ => d,
-                }
-            }
+        let i = match self.sack.reply_to {
+            Some(from) => self.paths.reply_path(from),
+            None => self.paths.data_destination(None),
         };
         Some(self.dest_of(i))
     }
@@ -265,11 +252,8 @@ impl Association {
                 // RFC 9260 §8.3: an acknowledged chunk clears the error
                 // counter of the destination it was last sent to; RFC 7829
                 // §5: a PF destination becomes active again.
-                let path = self.paths.get_mut(p);
-                path.error_count = 0;
-                if path.state == PathState::PotentiallyFailed || path.state == PathState::Inactive {
-                    self.set_path_state(p, PathState::Active);
-                }
+                let t = self.paths.get_mut(p).monitor.on_data_acked();
+                self.report_path_transition(p, t);
             }
             let path = self.paths.get_mut(p);
             if acked_bytes[p] > 0 || cum_advanced_on[p] {

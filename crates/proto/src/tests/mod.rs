@@ -9,5 +9,6 @@ mod handshake;
 mod icmp;
 mod pair;
 mod path_model;
+mod path_rules;
 mod tags;
 mod transfer;
