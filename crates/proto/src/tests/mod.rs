@@ -8,5 +8,6 @@ mod handshake;
 mod icmp;
 mod pair;
 mod path_model;
+mod retransmit_rules;
 mod tags;
 mod transfer;
