@@ -27,8 +27,13 @@ impl Association {
         // when the peer is multi-homed.
         let target = self.paths.alternate(p).unwrap_or(p);
         // E3: every outstanding chunk sent to this destination is marked for
-        // retransmission.
+        // retransmission; the earliest that fit in one packet go at once to
+        // the chosen destination whatever its cwnd, the rest as its cwnd
+        // allows (see `bundle_retransmissions`).
         self.mark_for_retransmission(p, target);
+        if self.out.has_marked_for(target) {
+            self.out.owe_packet(target);
+        }
         self.count_association_error();
     }
 
@@ -54,8 +59,9 @@ impl Association {
     }
 
     /// RFC 9260 §7.2.4: the chunks `tsns` reached three miss indications.
-    pub(crate) fn fast_retransmit(&mut self, _now: Instant, tsns: &[Tsn]) {
+    pub(crate) fn fast_retransmit(&mut self, now: Instant, tsns: &[Tsn]) {
         let highest = self.out.highest_sent();
+        let earliest = self.earliest_in_flight_per_path();
         for &tsn in tsns {
             let Some(i) = self.out.index_of(tsn) else {
                 continue;
@@ -76,7 +82,16 @@ impl Association {
             }
             // Enter fast recovery on this destination (once per recovery).
             self.paths.get_mut(p).cc.on_fast_retransmit(highest);
-            self.out.fast_retransmit_pending = true;
+            // §7.2.4 step 3: one packet of the earliest marked chunks goes
+            // regardless of cwnd.
+            self.out.owe_packet(p);
+            // §7.2.4 step 4: T3-rtx restarts when the first outstanding
+            // chunk sent to the destination is the one retransmitted.
+            if earliest.get(p).copied().flatten() == Some(tsn) {
+                let path = self.paths.get_mut(p);
+                let rto = path.rto();
+                path.t3_rtx.set(now + rto);
+            }
         }
     }
 

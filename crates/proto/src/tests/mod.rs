@@ -10,5 +10,6 @@ mod icmp;
 mod pair;
 mod path_model;
 mod path_rules;
+mod retransmit_rules;
 mod tags;
 mod transfer;
