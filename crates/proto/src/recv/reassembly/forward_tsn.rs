@@ -115,9 +115,9 @@ mod tests {
     fn forward_releases_stranded() {
         let mut r = Reassembly::new(1);
         // SSN 0: fragments 10 (B) and 11 missing E at 12; SSN 1 and 2 whole.
-        r.insert(10, &frag(0, 0, false, true, false, b"x"));
-        r.insert(13, &frag(0, 1, false, true, true, b"one"));
-        r.insert(14, &frag(0, 2, false, true, true, b"two"));
+        r.add(10, &frag(0, 0, false, true, false, b"x"));
+        r.add(13, &frag(0, 1, false, true, true, b"one"));
+        r.add(14, &frag(0, 2, false, true, true, b"two"));
         assert_eq!(r.ready_messages(), 0);
         r.forward(
             12,
@@ -138,8 +138,8 @@ mod tests {
     #[test]
     fn forward_delivers_held_skipped_ssn() {
         let mut r = Reassembly::new(1);
-        r.insert(12, &frag(0, 1, false, true, true, b"one"));
-        r.insert(13, &frag(0, 3, false, true, true, b"three"));
+        r.add(12, &frag(0, 1, false, true, true, b"one"));
+        r.add(13, &frag(0, 3, false, true, true, b"three"));
         r.forward(
             11,
             &[ForwardTsnStream {
