@@ -134,6 +134,18 @@ pub enum SendError {
     /// The destination is not a peer address of this association.
     #[error("{0} is not a peer address of this association")]
     UnknownDestination(IpAddr),
+    /// The message is larger than the whole send buffer, so it could never
+    /// be queued however long the caller waits.
+    #[error(
+        "message of {len} bytes is larger than the {send_buffer}-byte send buffer \
+         (Config::send_buffer); raise send_buffer or send smaller messages"
+    )]
+    LargerThanSendBuffer {
+        /// Its size.
+        len: usize,
+        /// `Config::send_buffer`.
+        send_buffer: usize,
+    },
 }
 
 /// The peer-specific values learnt at setup.

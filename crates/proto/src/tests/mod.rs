@@ -6,6 +6,7 @@
 mod basic;
 mod handshake;
 mod icmp;
+mod limits;
 mod pair;
 mod path_model;
 mod tags;

@@ -182,13 +182,16 @@ pub(crate) struct Reassembly {
 }
 
 impl Reassembly {
-    /// Reassembly for `inbound_streams` streams, all starting at SSN 0.
+    /// Reassembly for `inbound_streams` streams, all starting at SSN 0, that
+    /// charges nothing for bookkeeping (tests only).
+    #[cfg(test)]
     pub(crate) fn new(inbound_streams: u16) -> Self {
         Self::with_overhead(inbound_streams, 0)
     }
 
-    /// Reassembly whose own messages (concatenations, aborted pieces) are
-    /// charged `overhead` bytes on top of their payload.
+    /// Reassembly for `inbound_streams` streams, all starting at SSN 0,
+    /// whose own messages (concatenations, aborted pieces) are charged
+    /// `overhead` bytes on top of their payload.
     pub(crate) fn with_overhead(inbound_streams: u16, overhead: usize) -> Self {
         Reassembly {
             frags: BTreeMap::new(),
