@@ -78,10 +78,13 @@ async fn send_larger_than_send_buffer_fails_at_once() {
         len,
     );
     // The association is unharmed: a message that fits goes through.
-    timeout(WAIT, client.send(Bytes::from_static(b"fits"), SendInfo::default()))
-        .await
-        .expect("send timed out")
-        .expect("send");
+    timeout(
+        WAIT,
+        client.send(Bytes::from_static(b"fits"), SendInfo::default()),
+    )
+    .await
+    .expect("send timed out")
+    .expect("send");
     let (data, _) = timeout(WAIT, server.recv())
         .await
         .expect("recv timed out")

@@ -189,9 +189,9 @@ impl DataOutcome {
 /// syndrome (RFC 813), like that of RFC 1122 §4.2.3.3: the right edge of the
 /// offered window stays where it was (the offered window shrinks by what
 /// arrives and does not grow as the application reads) until it can move by
-/// at least min(window / 2, one full-sized chunk). A full-sized chunk is
-/// estimated as the largest charge seen so far, the size of the peer's
-/// packets. [`Receiver::a_rwnd`] applies the rule, [`Receiver::build_sack`]
+/// at least min(window / 2, one full-sized packet of the peer), the packet
+/// estimated as the largest datagram that brought DATA so far (RFC 1122's
+/// Eff.snd.MSS, which the receiver does not know). [`Receiver::a_rwnd`] applies the rule, [`Receiver::build_sack`]
 /// records what was offered, and [`Receiver::window_update_due`] says when
 /// reading has opened the window enough to tell the peer unasked.
 #[derive(Debug, Clone)]
@@ -202,9 +202,10 @@ pub(crate) struct Receiver {
     /// The window the peer was last offered, less the charges accepted
     /// since (RFC 1122 §4.2.3.3's RCV.WND with a fixed right edge).
     offered: u32,
-    /// The largest charge of a chunk seen: the SWS threshold's estimate of a
-    /// full-sized chunk (RFC 1122's Eff.snd.MSS).
-    largest_charge: usize,
+    /// The largest datagram that brought an accepted DATA chunk: the SWS
+    /// threshold's estimate of a full-sized packet (RFC 1122's
+    /// Eff.snd.MSS).
+    largest_datagram: usize,
 }
 
 impl Receiver {
@@ -217,7 +218,7 @@ impl Receiver {
             config,
             // The INIT / INIT ACK advertised the whole window.
             offered: config.window,
-            largest_charge: 0,
+            largest_datagram: 0,
         }
     }
 
@@ -281,7 +282,9 @@ impl Receiver {
             }
         }
         let (payload, charge) = self.keep(&data.payload, datagram_len);
-        self.largest_charge = self.largest_charge.max(charge);
+        self.largest_datagram = self
+            .largest_datagram
+            .max(datagram_len.max(data.payload.len()));
         // RFC 1122 §4.2.3.3: the offered window's right edge stays put.
         self.offered = self
             .offered
@@ -370,9 +373,9 @@ impl Receiver {
 
     /// RFC 1122 §4.2.3.3 (through RFC 9260 §6.2): the smallest increase of
     /// the offered window worth announcing, min(window / 2, a full-sized
-    /// chunk).
+    /// packet).
     fn sws_threshold(&self) -> u32 {
-        let t = (self.window() / 2).min(self.largest_charge);
+        let t = (self.window() / 2).min(self.largest_datagram);
         u32::try_from(t).unwrap_or(u32::MAX)
     }
 
@@ -396,7 +399,7 @@ impl Receiver {
     /// SACKs beyond one per packet only "to update the offered window as the
     /// receiving application consumes new data"). Only when the increase is
     /// no silly window (see [`Receiver::a_rwnd`]) and the peer may be held
-    /// back by the window it has: too small for a full-sized chunk, or
+    /// back by the window it has: too small for a full-sized packet, or
     /// below half the window and now reopened past it. So at most two window
     /// updates go per closing of the window.
     pub(crate) fn window_update_due(&self) -> bool {
@@ -497,6 +500,8 @@ impl Receiver {
     }
 }
 
+#[cfg(test)]
+mod limit_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -330,8 +330,14 @@ fn a_rwnd_tracks_buffer() {
 #[test]
 fn window_full_drops_higher_tsn() {
     let mut r = Receiver::new(Tsn(1), 1, config(100));
-    assert_eq!(r.on_data(&whole(2, 0, 1, &[1; 60]), 0), DataOutcome::Accepted);
-    assert_eq!(r.on_data(&whole(3, 0, 2, &[2; 60]), 0), DataOutcome::Accepted); // overshoot allowed
+    assert_eq!(
+        r.on_data(&whole(2, 0, 1, &[1; 60]), 0),
+        DataOutcome::Accepted
+    );
+    assert_eq!(
+        r.on_data(&whole(3, 0, 2, &[2; 60]), 0),
+        DataOutcome::Accepted
+    ); // overshoot allowed
     assert_eq!(r.a_rwnd(), 0);
     let out = r.on_data(&whole(4, 0, 3, &[3; 10]), 0);
     assert_eq!(out, DataOutcome::Dropped(DropReason::NoBufferSpace));
@@ -364,7 +370,10 @@ fn window_full_drops_highest_held_for_lower_tsn() {
     let got = drain(&mut r);
     assert_eq!(got.iter().map(|m| m.ssn.0).collect::<Vec<_>>(), vec![0, 1]);
     // TSN 3 comes again and is accepted as new.
-    assert_eq!(r.on_data(&whole(3, 0, 2, &[2; 50]), 0), DataOutcome::Accepted);
+    assert_eq!(
+        r.on_data(&whole(3, 0, 2, &[2; 50]), 0),
+        DataOutcome::Accepted
+    );
     assert_eq!(drain(&mut r).len(), 1);
     assert_eq!(r.cum_tsn(), Tsn(3));
 }
@@ -424,7 +433,10 @@ fn invalid_stream() {
     assert_eq!(r.cum_tsn(), Tsn(1));
     assert_eq!(r.ready_messages(), 0);
     assert_eq!(r.buffered_bytes(), 0);
-    assert_eq!(r.on_data(&whole(1, 2, 0, b"nope"), 0), DataOutcome::Duplicate);
+    assert_eq!(
+        r.on_data(&whole(1, 2, 0, b"nope"), 0),
+        DataOutcome::Duplicate
+    );
     // More streams (RFC 6525): now accepted.
     r.set_inbound_streams(3);
     assert_eq!(r.on_data(&whole(2, 2, 0, b"yes"), 0), DataOutcome::Accepted);
@@ -436,7 +448,10 @@ fn invalid_stream() {
 #[test]
 fn empty_payload() {
     let mut r = Receiver::new(Tsn(1), 1, config(1000));
-    assert_eq!(r.on_data(&whole(1, 0, 0, b""), 0), DataOutcome::EmptyPayload);
+    assert_eq!(
+        r.on_data(&whole(1, 0, 0, b""), 0),
+        DataOutcome::EmptyPayload
+    );
     assert_eq!(r.cum_tsn(), Tsn(0));
     assert_eq!(r.on_data(&whole(1, 0, 0, b"x"), 0), DataOutcome::Accepted);
 }
@@ -448,7 +463,10 @@ fn too_far_ahead() {
     let out = r.on_data(&whole(1 + 1025, 0, 0, b"x"), 0);
     assert_eq!(out, DataOutcome::Dropped(DropReason::TooFarAhead));
     assert!(!out.requires_immediate_sack());
-    assert_eq!(r.on_data(&whole(1024, 0, 0, b"x"), 0), DataOutcome::Accepted);
+    assert_eq!(
+        r.on_data(&whole(1024, 0, 0, b"x"), 0),
+        DataOutcome::Accepted
+    );
 }
 
 /// RFC 3758 §3.6: FORWARD TSN moves the cumulative TSN past the gaps and

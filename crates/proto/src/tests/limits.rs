@@ -241,7 +241,11 @@ fn rfc9260_6_5_invalid_stream_flood_is_bounded() {
     }
     let a = p.server.association(s).unwrap();
     let r = a.recv.as_ref().unwrap();
-    assert_eq!(r.cum_tsn(), Tsn(first.0.wrapping_add(n - 1)), "all acknowledged");
+    assert_eq!(
+        r.cum_tsn(),
+        Tsn(first.0.wrapping_add(n - 1)),
+        "all acknowledged"
+    );
     assert_eq!(r.buffered_bytes(), 0);
     assert_eq!(r.charge(), 0);
     assert_eq!(alive.load(Ordering::SeqCst), 0);

@@ -179,6 +179,9 @@ pub(crate) struct Reassembly {
     overhead: usize,
     /// Where the DATA being inserted came from (set by the receiver).
     pub(crate) source: Option<std::net::IpAddr>,
+    /// Steps taken skipping SSNs for FORWARD TSN (tests only: bounded work).
+    #[cfg(test)]
+    skip_steps: usize,
 }
 
 impl Reassembly {
@@ -205,6 +208,8 @@ impl Reassembly {
             ready_charge: 0,
             overhead,
             source: None,
+            #[cfg(test)]
+            skip_steps: 0,
         }
     }
 
@@ -395,11 +400,11 @@ impl Reassembly {
         let charge = frag.charge;
         self.ready.push_back((
             ReceivedMessage {
-            stream: frag.stream,
-            ssn: frag.ssn,
-            ppid: frag.ppid,
-            unordered: frag.unordered,
-            first_tsn: wrap(tsn),
+                stream: frag.stream,
+                ssn: frag.ssn,
+                ppid: frag.ppid,
+                unordered: frag.unordered,
+                first_tsn: wrap(tsn),
                 payload: frag.payload,
                 complete: true,
                 aborted: false,
@@ -529,6 +534,20 @@ impl Reassembly {
     #[cfg(test)]
     pub(crate) fn add(&mut self, tsn: u64, data: &Data) {
         self.insert(tsn, data, data.payload.clone(), data.payload.len());
+    }
+
+    /// Steps taken skipping SSNs so far (tests only).
+    #[cfg(test)]
+    pub(crate) fn skip_work(&self) -> usize {
+        self.skip_steps
+    }
+
+    /// Bytes of the largest record kept per held chunk or queued message,
+    /// with its map key (tests only: checks the charged overhead).
+    #[cfg(test)]
+    pub(crate) fn record_size() -> usize {
+        (std::mem::size_of::<Fragment>() + std::mem::size_of::<u64>())
+            .max(std::mem::size_of::<(ReceivedMessage, usize)>())
     }
 
     /// Unwrapped TSNs of the held fragments (tests only).
