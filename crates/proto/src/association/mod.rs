@@ -134,6 +134,18 @@ pub enum SendError {
     /// The destination is not a peer address of this association.
     #[error("{0} is not a peer address of this association")]
     UnknownDestination(IpAddr),
+    /// The message is larger than the whole send buffer, so it could never
+    /// be queued however long the caller waits.
+    #[error(
+        "message of {len} bytes is larger than the {send_buffer}-byte send buffer \
+         (Config::send_buffer); raise send_buffer or send smaller messages"
+    )]
+    LargerThanSendBuffer {
+        /// Its size.
+        len: usize,
+        /// `Config::send_buffer`.
+        send_buffer: usize,
+    },
 }
 
 /// The peer-specific values learnt at setup.
@@ -365,16 +377,13 @@ impl Association {
 
     /// Takes the next received message, if any.
     pub fn recv(&mut self) -> Option<ReceivedMessage> {
-        let m = self.recv.as_mut()?.poll_message()?;
-        let before = self.sack.advertised_rwnd;
-        // RFC 9260 §6.2: a window update is sent when reading reopens a
-        // window that was advertised as (nearly) closed.
-        if let Some(r) = &self.recv {
-            if before < self.config.receive_window / 2
-                && r.a_rwnd() >= self.config.receive_window / 2
-            {
-                self.sack.window_update = true;
-            }
+        let r = self.recv.as_mut()?;
+        let m = r.poll_message()?;
+        // RFC 9260 §6.2: a window update goes when reading reopens a window
+        // that holds the peer back, and never for a small increase (receiver
+        // silly window syndrome avoidance, see `Receiver::window_update_due`).
+        if r.window_update_due() {
+            self.sack.window_update = true;
         }
         Some(ReceivedMessage {
             stream: m.stream,

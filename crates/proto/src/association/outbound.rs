@@ -142,6 +142,14 @@ impl Outbound {
                 max: config.max_message_size,
             });
         }
+        // A message the whole buffer cannot hold would wait forever for
+        // room: refuse it for good instead of asking to retry.
+        if data.len() > config.send_buffer {
+            return Err(SendError::LargerThanSendBuffer {
+                len: data.len(),
+                send_buffer: config.send_buffer,
+            });
+        }
         if self.buffered_bytes() + data.len() > config.send_buffer {
             return Err(SendError::BufferFull);
         }

@@ -7,6 +7,7 @@ mod basic;
 mod endpoint_rules;
 mod handshake;
 mod icmp;
+mod limits;
 mod pair;
 mod path_model;
 mod path_rules;
