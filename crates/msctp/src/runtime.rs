@@ -15,9 +15,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use msctp_proto::{
-    AssociationChange, AssociationHandle, CloseReason, Endpoint, Event, Transmit,
-};
+use msctp_proto::{AssociationChange, AssociationHandle, CloseReason, Endpoint, Event, Transmit};
 use tokio::sync::Notify;
 
 use crate::routes::{RouteSelector, RouteWatcher};
