@@ -438,3 +438,70 @@ pub(crate) fn os_random<const N: usize>() -> io::Result<[u8; N]> {
     })?;
     Ok(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn endpoint() -> Endpoint {
+        Endpoint::new(
+            msctp_proto::Config::default(),
+            vec![ip("192.0.2.2")],
+            5001,
+            Instant::now(),
+        )
+    }
+
+    /// RFC 6951 §5.4: ports are learnt per association and peer address,
+    /// only for the association's own peer addresses; a destination with no
+    /// port learnt gets the one learnt from another address of the same
+    /// association; other associations and addresses get none.
+    #[test]
+    fn udp_ports_per_association_and_address() {
+        let mut ep = endpoint();
+        let h = ep
+            .connect(Instant::now(), &[ip("192.0.2.1")], 5000)
+            .unwrap();
+        let other = ep
+            .connect(Instant::now(), &[ip("192.0.2.9")], 5000)
+            .unwrap();
+        let peers = [ip("192.0.2.1"), ip("198.51.100.1")];
+        let mut t = UdpPorts::default();
+        assert_eq!(t.port_for(h, peers[0]), None);
+        // Not a peer address of the association: ignored.
+        t.learn(h, &peers, ip("192.0.2.77"), 4000);
+        assert_eq!(t.len(), 0);
+        t.learn(h, &peers, peers[0], 10_001);
+        assert_eq!(t.port_for(h, peers[0]), Some(10_001));
+        assert_eq!(
+            t.port_for(h, peers[1]),
+            Some(10_001),
+            "from the other address"
+        );
+        assert_eq!(t.port_for(other, peers[0]), None, "another association");
+        t.learn(h, &peers, peers[1], 10_002);
+        t.learn(h, &peers, peers[1], 10_003);
+        assert_eq!(t.port_for(h, peers[1]), Some(10_003));
+        assert_eq!(t.port_for(h, peers[0]), Some(10_001));
+        assert_eq!(t.len(), 2);
+        // An address the peer no longer has goes at the next learning.
+        t.learn(h, &peers[1..], peers[1], 10_003);
+        assert_eq!(t.of(h), vec![(peers[1], 10_003)]);
+        // Associations the endpoint no longer has go.
+        t.learn(other, &[ip("192.0.2.9")], ip("192.0.2.9"), 7);
+        assert_eq!(t.len(), 2);
+        let mut gone = endpoint();
+        let kept = gone
+            .connect(Instant::now(), &[ip("192.0.2.1")], 5000)
+            .unwrap();
+        assert_eq!(kept, h, "handles are numbered alike");
+        t.retain(&gone);
+        assert_eq!(t.of(h), vec![(peers[1], 10_003)]);
+        assert_eq!(t.of(other), vec![]);
+        assert_eq!(t.len(), 1);
+    }
+}

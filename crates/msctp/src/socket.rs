@@ -407,6 +407,16 @@ impl SctpStream {
         self.with(|a| a.peer_addrs())
     }
 
+    /// The association's local SCTP port.
+    pub fn local_port(&self) -> u16 {
+        self.shared.lock().endpoint.port()
+    }
+
+    /// The peer's SCTP port.
+    pub fn peer_port(&self) -> io::Result<u16> {
+        self.with(|a| a.peer_port())
+    }
+
     /// Over UDP: the peer's UDP port learnt per peer address (RFC 6951
     /// §5.4), from datagrams this association accepted. Empty over raw IP
     /// and before the peer's first packet.

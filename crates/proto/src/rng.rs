@@ -45,7 +45,9 @@ impl std::fmt::Debug for Rng {
             Kind::Seeded(_) => "Seeded",
             Kind::Secure(_) => "Secure",
         };
-        f.debug_struct("Rng").field("kind", &kind).finish_non_exhaustive()
+        f.debug_struct("Rng")
+            .field("kind", &kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -199,7 +201,10 @@ mod tests {
         assert!(Rng::from_secret([1; 32]).is_secure());
         // Debug shows the kind, never the state.
         let shown = format!("{:?}", Rng::from_secret([1; 32]));
-        assert!(shown.contains("Secure") && !shown.contains("seed"), "{shown}");
+        assert!(
+            shown.contains("Secure") && !shown.contains("seed"),
+            "{shown}"
+        );
     }
 
     #[test]
