@@ -64,6 +64,8 @@ const QUERY_TIMEOUT: Duration = Duration::from_millis(200);
 const MAX_READS: usize = 256;
 /// Receive buffer: netlink dumps come in datagrams of up to 32 KiB.
 const BUF_LEN: usize = 64 * 1024;
+/// Receive buffer of the watcher.
+const WATCH_BUF_LEN: usize = 4096;
 /// Notifications read per wake-up of the watcher at most, so that a storm of
 /// changes cannot hold the driver.
 const WATCH_BATCH: usize = 256;
@@ -390,6 +392,9 @@ fn family(a: IpAddr) -> AddressFamily {
 /// IPv6), in the calling thread's network namespace.
 pub struct RouteWatcher {
     sock: TokioSocket,
+    /// Notifications are only counted, never parsed: a short buffer will do
+    /// (longer datagrams are truncated, which discards their rest).
+    buf: Box<[u8]>,
 }
 
 impl std::fmt::Debug for RouteWatcher {
@@ -415,7 +420,10 @@ impl RouteWatcher {
         ] {
             s.add_membership(group)?;
         }
-        Ok(RouteWatcher { sock })
+        Ok(RouteWatcher {
+            sock,
+            buf: vec![0u8; WATCH_BUF_LEN].into_boxed_slice(),
+        })
     }
 
     /// Waits for the next change, then reads the notifications already
@@ -424,8 +432,8 @@ impl RouteWatcher {
     /// change. Other errors are returned: the watcher is then broken.
     ///
     /// Cancel-safe: dropped before it returns, it loses no notification.
-    pub async fn changed(&self) -> io::Result<()> {
-        let mut buf = vec![0u8; BUF_LEN];
+    pub async fn changed(&mut self) -> io::Result<()> {
+        let buf = &mut self.buf[..];
         loop {
             match self.sock.recv(&mut &mut buf[..]).await {
                 Ok(()) => break,

@@ -61,8 +61,6 @@ pub(crate) struct Inner {
     pub subscription: crate::events::EventKinds,
     /// Shut down associations idle this long (one-to-many sockets).
     pub autoclose: Option<std::time::Duration>,
-    /// Times the driver re-selected sources after a netlink change.
-    pub route_refreshes: u64,
 }
 
 #[derive(Debug)]
@@ -89,7 +87,6 @@ impl Shared {
                 last_error: None,
                 subscription: crate::events::EventKinds::default(),
                 autoclose: None,
-                route_refreshes: 0,
             }),
             wake_driver: Notify::new(),
             accept_notify: Notify::new(),
@@ -253,7 +250,7 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport, routing: Ro
                 autoclose(&mut inner, now);
             }
             r = async {
-                match &watcher {
+                match &mut watcher {
                     Some(w) => w.changed().await,
                     None => pending().await,
                 }
@@ -269,7 +266,6 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport, routing: Ro
                     watcher = None;
                 }
                 inner.endpoint.refresh_sources();
-                inner.route_refreshes += 1;
             }
             _ = shared.wake_driver.notified() => {}
         }

@@ -76,7 +76,7 @@ fn path_source(s: &SctpStream, remote: IpAddr) -> Option<IpAddr> {
 async fn route_selector_follows_the_kernel_routing_table() {
     require_root("the route tests create network namespaces");
     let lab = Lab::new();
-    let (selector, watcher) = {
+    let (selector, mut watcher) = {
         let _inside = lab.alpha.enter();
         (RouteSelector::new().unwrap(), RouteWatcher::new().unwrap())
     };
