@@ -158,7 +158,7 @@ impl UdpPorts {
 
     /// The port to send to `dest` for `handle`: the one learnt from `dest`,
     /// else one learnt from another address of the same association (a peer
-    /// uses one UDP port for all its addresses, RFC 6951 §5.1), else `None`.
+    /// normally sends from one UDP port on all its addresses), else `None`.
     fn port_for(&self, handle: AssociationHandle, dest: IpAddr) -> Option<u16> {
         let ports = self.by_assoc.get(&handle)?;
         ports
@@ -166,6 +166,14 @@ impl UdpPorts {
             .find(|(a, _)| *a == dest)
             .or_else(|| ports.first())
             .map(|(_, p)| *p)
+    }
+
+    /// Whether `port` is already the one learnt from `remote` for `handle`
+    /// (the common case: nothing to do, not even a look at the peer list).
+    fn known(&self, handle: AssociationHandle, remote: IpAddr, port: u16) -> bool {
+        self.by_assoc
+            .get(&handle)
+            .is_some_and(|p| p.contains(&(remote, port)))
     }
 
     /// Forgets associations that are gone.
@@ -213,15 +221,20 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport, routing: Ro
                                 Incoming::Packet(p) => {
                                     let accepted =
                                         inner.endpoint.handle(now, p.local, p.remote, p.packet);
-                                    if let (Some(port), Some(h)) = (p.udp_port, accepted) {
-                                        // RFC 6951 §5.4: the peer's port, from a
-                                        // packet the association verified.
-                                        let peers = inner
-                                            .endpoint
-                                            .association(h)
-                                            .map(|a| a.peer_addrs())
-                                            .unwrap_or_default();
-                                        inner.udp_ports.learn(h, &peers, p.remote, port);
+                                    match (p.udp_port, accepted) {
+                                        (Some(port), Some(h))
+                                            if !inner.udp_ports.known(h, p.remote, port) =>
+                                        {
+                                            // RFC 6951 §5.4: the peer's port, from
+                                            // a packet the association verified.
+                                            let peers = inner
+                                                .endpoint
+                                                .association(h)
+                                                .map(|a| a.peer_addrs())
+                                                .unwrap_or_default();
+                                            inner.udp_ports.learn(h, &peers, p.remote, port);
+                                        }
+                                        _ => {}
                                     }
                                     // Stateless answers (INIT ACK, OOTB replies)
                                     // go back to the port the datagram came from,
