@@ -214,6 +214,16 @@ impl Association {
         // RFC 9260 §5.1: COOKIE ECHO comes first in its packet.
         self.control
             .push_front((dest, Chunk::CookieEcho(CookieEcho { cookie })));
+        if !self.paths.get(self.handshake.path).is_confirmed() {
+            // RFC 9260 §5.4: a COOKIE ECHO may go to an unconfirmed address
+            // (the INIT ACK's source, when the peer's list left out the
+            // address we sent the INIT to) only bundled with a HEARTBEAT
+            // carrying a nonce. The queued HEARTBEAT to the same pair goes
+            // in the COOKIE ECHO's packet.
+            self.control
+                .retain(|((_, d), c)| !(matches!(c, Chunk::Heartbeat(_)) && *d == dest.1));
+            self.send_heartbeat(now, self.handshake.path);
+        }
         let rto = self.paths.get(self.handshake.path).rto();
         self.handshake.t1.set(now + rto);
         self.handshake.cookie_sent = Some(now);
@@ -291,7 +301,7 @@ impl Association {
             // COOKIE-WAIT the TCB is destroyed and an ABORT sent with the
             // INIT ACK's Initiate Tag.
             self.peer.vtag = init.initiate_tag;
-            let dest = self.reply_dest(remote);
+            let dest = self.confirmed_reply_dest(remote);
             self.queue_control(
                 dest,
                 Chunk::Abort(msctp_wire::chunk::Abort {
@@ -529,12 +539,12 @@ impl Association {
             // Case A: the peer restarted.
             if self.state == State::ShutdownAckSent {
                 self.queue_control(
-                    self.reply_dest(remote),
+                    self.confirmed_reply_dest(remote),
                     Chunk::Error(OperationError {
                         causes: vec![ErrorCause::CookieReceivedWhileShuttingDown],
                     }),
                 );
-                self.queue_control(self.reply_dest(remote), Chunk::ShutdownAck);
+                self.queue_control(self.confirmed_reply_dest(remote), Chunk::ShutdownAck);
                 return true;
             }
             for (stream, ppid, data, sent) in self.out.drain_unacked() {

@@ -172,7 +172,7 @@ impl Association {
 
     /// Sends a HEARTBEAT with a fresh nonce to path `i`; its timer becomes
     /// the probe's timeout, one RTO (RFC 9260 §8.3).
-    fn send_heartbeat(&mut self, now: Instant, i: usize) {
+    pub(crate) fn send_heartbeat(&mut self, now: Instant, i: usize) {
         let nonce = self.rng.next_u64();
         let path = self.paths.get_mut(i);
         let rto = path.rto();

@@ -10,9 +10,13 @@ use super::{Association, State};
 use crate::event::{AssociationChange, CloseReason};
 use crate::icmp::IcmpKind;
 
-/// Smallest PMTU accepted from a Packet Too Big (the IPv6 minimum MTU,
-/// RFC 8200 §5; an IPv4 report below it is not believed).
-const MIN_PMTU: u32 = 1280;
+/// Smallest PMTU accepted from a Packet Too Big toward `remote`: every
+/// IPv6 link carries 1280 bytes (RFC 8200 §5), so a lower report is not
+/// believed; an IPv4 path may really be as small as 68 bytes (RFC 791:
+/// every IPv4 module forwards a 68-octet datagram unfragmented).
+pub(crate) fn min_pmtu(remote: IpAddr) -> u32 {
+    if remote.is_ipv4() { 68 } else { 1280 }
+}
 
 impl Association {
     /// A validated ICMP error about a packet sent to `remote`.
@@ -60,7 +64,7 @@ impl Association {
             IcmpKind::PacketTooBig { mtu } => {
                 // Appendix C ICMP7, RFC 9260 §7.3.
                 let path = self.paths.get_mut(p);
-                let mtu = mtu.max(MIN_PMTU);
+                let mtu = mtu.max(min_pmtu(remote));
                 if mtu < path.pmtu {
                     path.pmtu = mtu;
                     path.cc.set_mtu(mtu);

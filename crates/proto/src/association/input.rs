@@ -156,7 +156,7 @@ impl Association {
     ) -> bool {
         let action = raw.ty.action();
         if action.reports() {
-            let dest = self.reply_dest(remote);
+            let dest = self.confirmed_reply_dest(remote);
             self.queue_control(
                 dest,
                 Chunk::Error(OperationError {

@@ -24,7 +24,7 @@
 
 pub(crate) mod handshake;
 pub(crate) mod heartbeat;
-mod icmp;
+pub(crate) mod icmp;
 mod input;
 mod outbound;
 mod retransmit;

@@ -192,9 +192,13 @@ impl Outbound {
         let need = DATA_FIXED_LEN + 4 + left;
         if need <= room {
             Some(left)
-        } else if need > full && room >= DATA_FIXED_LEN + 4 + 64 {
+        } else if need > full
+            && (room >= DATA_FIXED_LEN + 4 + 64 || (room == full && room >= DATA_FIXED_LEN + 8))
+        {
             // RFC 9260 §6.9: a message too large for one packet is
-            // fragmented; fragments fill the room left in this packet.
+            // fragmented; fragments fill the room left in this packet (at
+            // least 64 bytes of it, or all of an empty packet on a path
+            // whose MTU is tiny: an IPv4 PMTU may be 68, RFC 791).
             Some((room - DATA_FIXED_LEN - 4) & !3)
         } else {
             None

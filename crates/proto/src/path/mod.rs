@@ -149,9 +149,11 @@ impl Path {
     /// Largest SCTP packet for this path: the PMTU less the IP header.
     pub(crate) fn max_packet(&self) -> usize {
         let ip = if self.remote.is_ipv4() { 20 } else { 40 };
+        // At least the common header and one DATA chunk header with four
+        // bytes of data (an IPv4 PMTU may be as small as 68, RFC 791).
         (self.pmtu as usize)
             .saturating_sub(ip)
-            .max(msctp_wire::header::HEADER_LEN + 64)
+            .max(msctp_wire::header::HEADER_LEN + 16 + 4)
     }
 
     /// The current retransmission timeout.

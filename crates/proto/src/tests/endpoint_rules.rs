@@ -559,3 +559,36 @@ fn stateless_answers_are_bounded() {
     assert_eq!(queued, limit);
     assert_eq!(p.server.stats().responses_dropped, 100);
 }
+
+/// RFC 9260 §5.4: when the peer's INIT ACK (from another of its addresses)
+/// does not list the address the INIT went to, the COOKIE ECHO can only go
+/// to the INIT ACK's unconfirmed source, and then only bundled with a
+/// HEARTBEAT carrying a nonce, within the path MTU.
+#[test]
+fn rfc9260_5_4_cookie_echo_to_an_unconfirmed_address_carries_a_heartbeat() {
+    let mut p = Pair::default_pair();
+    p.mutate = Some(Box::new(|t| {
+        let mut pk = Packet::parse(t.payload.clone()).unwrap();
+        if let Some(Chunk::InitAck(ack)) = pk.chunks.first_mut() {
+            ack.params.retain(|p| p.as_address().is_none());
+            t.source = ip(B2);
+            t.payload = Bytes::from(pk.emit());
+        }
+    }));
+    let h = p.connect();
+    p.run_for(Duration::from_secs(2));
+    let echo = p
+        .log
+        .iter()
+        .find(|(_, to_server, t)| *to_server && first_type(t) == 10)
+        .expect("a COOKIE ECHO");
+    assert_eq!(echo.2.destination, ip(B2));
+    let pk = Packet::parse(echo.2.payload.clone()).unwrap();
+    assert!(
+        pk.chunks.iter().any(|c| matches!(c, Chunk::Heartbeat(_))),
+        "bundled HEARTBEAT: {:?}",
+        pk.chunks
+    );
+    assert!(echo.2.payload.len() + 20 <= 1500);
+    assert_eq!(p.client.association(h).unwrap().primary(), Some(ip(B2)));
+}

@@ -99,7 +99,8 @@ fn unreachable_moves_data_off_the_path() {
 /// Appendix C ICMP8: protocol unreachable is treated as an ABORT unless
 /// another path is active (then it fails only its path, as RFC 6951 §5.5
 /// port unreachable over UDP would otherwise kill a multi-homed
-/// association); ICMP7: packet too big lowers the path MTU (never below 1280).
+/// association); ICMP7: packet too big lowers the path MTU (on IPv4 down to
+/// the RFC 791 minimum of 68, see `rfc791_ipv4_pmtu_below_1280`).
 #[test]
 fn protocol_unreachable_and_packet_too_big() {
     let (mut p, h) = established();
@@ -126,7 +127,7 @@ fn protocol_unreachable_and_packet_too_big() {
         .find(|x| x.remote == ip(B1))
         .unwrap()
         .pmtu;
-    assert_eq!(pmtu, 1280);
+    assert_eq!(pmtu, 200);
     // With the other path active, protocol unreachable about one path is a
     // path failure (RFC 6951 §5.5 port unreachable over UDP).
     let r = report(&p, h, 0, IcmpKind::ProtocolUnreachable);
@@ -160,4 +161,54 @@ fn protocol_unreachable_and_packet_too_big() {
             reason: CloseReason::ProtocolUnreachable
         })
     )));
+}
+
+/// RFC 9260 §7.3, Appendix C ICMP7 with RFC 791 §3.2: an IPv4 Packet Too
+/// Big may lower the PMTU below 1280 (to no less than 68, the IPv4
+/// minimum), and data still flows in packets that fit; IPv6 reports below
+/// 1280 (RFC 8200 §5) are not believed.
+#[test]
+fn rfc791_ipv4_pmtu_below_1280() {
+    let (mut p, h) = established();
+    for (mtu, want) in [(576, 576), (40, 68)] {
+        let r = report(&p, h, 0, IcmpKind::PacketTooBig { mtu });
+        p.client.handle_icmp(p.now, r);
+        let a = p.client.association(h).unwrap();
+        let pmtu = a.paths().iter().find(|x| x.remote == ip(B1)).unwrap().pmtu;
+        assert_eq!(pmtu, want);
+    }
+    assert_eq!(crate::association::icmp::min_pmtu(ip("2001:db8::1")), 1280);
+    let now = p.now;
+    let msg = payload(3000, 7);
+    p.client
+        .association_mut(h)
+        .unwrap()
+        .send(msg.clone(), crate::SendOptions::default())
+        .unwrap();
+    p.run_for(Duration::from_secs(5));
+    let sizes: Vec<usize> = p
+        .log
+        .iter()
+        .filter(|(at, to_server, t)| {
+            *to_server && *at >= now - p.t0 && t.destination == ip(B1) && first_type(t) == 0
+        })
+        .map(|(_, _, t)| t.payload.len())
+        .collect();
+    assert!(
+        !sizes.is_empty(),
+        "DATA went to B1: {:?}",
+        p.chunk_types().iter().rev().take(10).collect::<Vec<_>>()
+    );
+    assert!(
+        sizes.iter().all(|&n| n + 20 <= 68),
+        "packets fit 68: {sizes:?}"
+    );
+    let s = p.server.associations().next().unwrap().0;
+    let got = p
+        .server
+        .association_mut(s)
+        .unwrap()
+        .recv()
+        .expect("delivered");
+    assert_eq!(got.data, msg);
 }
