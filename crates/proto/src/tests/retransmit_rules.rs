@@ -380,6 +380,11 @@ fn rfc9260_6_3_3_e3_one_packet_to_alternate_at_once() {
     assert_eq!(retx.len(), 1, "one packet at once: {retx:?}");
     assert_eq!(retx[0].1, ip(B2), "to the alternate");
     assert_eq!(retx[0].2, lost[..4], "the earliest marked chunks that fit");
+    // The rest follow once acknowledgements open path 1's cwnd.
+    block.set(false);
+    p.run_for(Duration::from_secs(3));
+    assert!(times_sent(&p, lost[4]) >= 2 && times_sent(&p, lost[5]) >= 2);
+    assert!(outstanding(&p, h).is_empty(), "all acknowledged");
 }
 
 /// Grows path 1's cwnd with data sent to B2, returning its cwnd.
