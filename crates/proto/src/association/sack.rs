@@ -290,7 +290,13 @@ impl Association {
                 let r = now.saturating_duration_since(sent);
                 self.paths.get_mut(p).rtt.sample(r);
             }
-            if acked_bytes[p] > 0 {
+            // Only an ack of a chunk sent once proves the path it went to
+            // works: a chunk retransmitted elsewhere may be acked for an
+            // earlier transmission on another path (the same ambiguity as
+            // Karn's rule, RFC 9260 §6.3.1), which must not revive a dead
+            // path.
+            let unambiguous = rtt_sample[p].is_some();
+            if acked_bytes[p] > 0 && (unambiguous || self.paths.get(p).is_active()) {
                 // RFC 9260 §8.3: an acknowledged chunk clears the error
                 // counter of the destination it was last sent to; RFC 7829
                 // §5: a PF destination becomes active again.
