@@ -316,3 +316,38 @@ fn forward_tsn_skips_bounded() {
     assert!(work <= 2 * (600 + 1_000), "{work} steps");
     r.check_invariants();
 }
+
+/// RFC 9260 §6.9 (partial delivery) with many held runs that cannot start
+/// one (ordered messages waiting for a lost SSN): the head-of-line
+/// incomplete message of another stream is found through the candidate
+/// index and handed out in pieces.
+#[test]
+fn rfc9260_6_9_partial_delivery_candidate_among_many_waiting() {
+    let mut r = Receiver::new(Tsn(1), 2, config(1_000, 0));
+    // Stream 0: SSN 0 (TSN 1) lost, SSNs 1..=50 complete and waiting.
+    for i in 1..=50u32 {
+        r.on_data(&whole(1 + i, 0, i as u16, &[0; 10]), 0);
+    }
+    // Stream 1: the first two fragments of SSN 0, 600 bytes: held reaches
+    // the window.
+    let mut b = whole(52, 1, 0, &[1; 300]);
+    b.end = false;
+    let mut m = whole(53, 1, 0, &[2; 300]);
+    m.begin = false;
+    m.end = false;
+    r.on_data(&b, 0);
+    assert_eq!(r.ready_messages(), 0);
+    r.on_data(&m, 0);
+    r.check_invariants();
+    let got: Vec<ReceivedMessage> = std::iter::from_fn(|| r.poll_message()).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got.iter().all(|p| p.stream == 1 && !p.complete));
+    // Stream 1 is now blocked by its partial delivery; stream 0 still
+    // waits for SSN 0, which arrives whole and releases SSNs 1..=50.
+    r.on_data(&whole(1, 0, 0, &[3; 10]), 0);
+    r.check_invariants();
+    let ssns: Vec<u16> = std::iter::from_fn(|| r.poll_message())
+        .map(|m| m.ssn.0)
+        .collect();
+    assert_eq!(ssns, (0..=50).collect::<Vec<u16>>());
+}

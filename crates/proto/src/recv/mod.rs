@@ -152,13 +152,17 @@ impl DataOutcome {
 ///   queue. If dropping them all would still not make room, nothing is
 ///   dropped and the new chunk is refused instead.
 ///
+/// The a_rwnd advertised reaches 0 earlier, since it also counts datagram
+/// and bookkeeping overhead (see Accounting): chunks that arrive then were
+/// sent within the payload window the peer was offered, and are accepted
+/// while the buffer is not full.
+///
 /// # Partial delivery
 ///
 /// If the memory charged for held (not yet deliverable) data reaches
-/// `window`, the head-of-line
-/// incomplete message of some stream has its in-order prefix delivered as
-/// pieces (see [`ReceivedMessage`]), so a message larger than the window can
-/// still get through.
+/// `window`, the head-of-line incomplete message of some stream has its
+/// in-order prefix delivered as pieces (see [`ReceivedMessage`]), so a
+/// message larger than the window can still get through.
 ///
 /// # Accounting
 ///
@@ -191,9 +195,10 @@ impl DataOutcome {
 /// arrives and does not grow as the application reads) until it can move by
 /// at least min(window / 2, one full-sized packet of the peer), the packet
 /// estimated as the largest datagram that brought DATA so far (RFC 1122's
-/// Eff.snd.MSS, which the receiver does not know). [`Receiver::a_rwnd`] applies the rule, [`Receiver::build_sack`]
-/// records what was offered, and [`Receiver::window_update_due`] says when
-/// reading has opened the window enough to tell the peer unasked.
+/// Eff.snd.MSS, which the receiver does not know). [`Receiver::a_rwnd`]
+/// applies the rule, [`Receiver::build_sack`] records what was offered, and
+/// [`Receiver::window_update_due`] says when reading has opened the window
+/// enough to tell the peer unasked.
 #[derive(Debug, Clone)]
 pub(crate) struct Receiver {
     tsns: TsnMap,

@@ -239,13 +239,17 @@ proptest! {
     /// that retransmits what the SACKs do not cover (and probes with one
     /// chunk when a_rwnd is 0) gets every message through, also messages
     /// larger than the window (partial delivery), while the buffer never
-    /// exceeds the window by more than one chunk.
+    /// exceeds the window by more than one chunk, nor the memory charged
+    /// (payloads as views of datagrams `extra` bytes larger, and
+    /// `overhead` per chunk) twice the window by more than one chunk.
     #[test]
     fn small_window_with_loss_delivers_everything(
         initial in initial_tsn(),
         window in 64u32..1500,
         msgs in prop::collection::vec(msg(3000, 300), 1..25),
         seed in any::<u64>(),
+        overhead in prop_oneof![Just(0usize), 0usize..200],
+        extra in prop_oneof![Just(0usize), 0usize..2000],
     ) {
         let (chunks, firsts) = to_chunks(initial, &msgs);
         let mut rng = Rng(seed | 1);
@@ -254,7 +258,7 @@ proptest! {
             max_gap_blocks: 16,
             max_dup_tsns: 16,
             max_tsns_ahead: 65_535,
-            chunk_overhead: 0,
+            chunk_overhead: overhead,
         };
         let mut r = Receiver::new(Tsn(initial), 4, cfg);
         let mut app = App::default();
@@ -276,12 +280,13 @@ proptest! {
                 if rng.chance(8) {
                     continue; // lost
                 }
-                let out = r.on_data(&chunks[i], 0);
+                let out = r.on_data(&chunks[i], chunks[i].payload.len() + extra);
                 prop_assert!(!matches!(
                     out,
                     DataOutcome::InvalidStream | DataOutcome::EmptyPayload | DataOutcome::Dropped(DropReason::TooFarAhead)
                 ));
                 prop_assert!(r.buffered_bytes() <= window as usize + 300);
+                prop_assert!(r.charge() <= 2 * window as usize + 300 + extra + overhead);
                 if rng.chance(4) {
                     if let Some(m) = r.poll_message() {
                         app.take(m);

@@ -100,7 +100,8 @@ impl Reassembly {
         for key in &stranded {
             stream.waiting.remove(key);
         }
-        stream.next_ssn = ssn.next();
+        let partial = stream.partial;
+        self.set_stream_head(st, ssn.next(), partial);
         #[cfg(test)]
         {
             self.skip_steps += 1 + stranded.len();

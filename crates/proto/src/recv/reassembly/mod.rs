@@ -150,6 +150,9 @@ struct StreamState {
     /// The ordered message under partial delivery, if any (always the one
     /// with SSN `next_ssn`).
     partial: Option<Partial>,
+    /// Held ordered runs that begin a message without finishing it: (SSN,
+    /// first TSN). The one with SSN `next_ssn` may start a partial delivery.
+    heads: BTreeSet<(u16, u64)>,
 }
 
 /// Per-stream reassembly and ordering of accepted DATA chunks.
@@ -163,6 +166,12 @@ pub(crate) struct Reassembly {
     streams: Vec<StreamState>,
     /// Unordered messages under partial delivery, by next TSN to hand out.
     unordered_partials: BTreeMap<u64, Partial>,
+    /// First TSNs of the runs that can start a partial delivery now: they
+    /// begin a message without finishing it, and are unordered, or ordered
+    /// with the next SSN of a stream that has no partial delivery. Kept up
+    /// to date as runs and streams change, so that partial delivery finds
+    /// its candidate in O(log n) whatever a peer makes us hold.
+    candidates: BTreeSet<u64>,
     /// Messages and pieces ready for the application, in delivery order,
     /// each with its charge.
     ready: VecDeque<(ReceivedMessage, usize)>,
@@ -201,6 +210,7 @@ impl Reassembly {
             runs: BTreeMap::new(),
             streams: vec![StreamState::default(); usize::from(inbound_streams)],
             unordered_partials: BTreeMap::new(),
+            candidates: BTreeSet::new(),
             ready: VecDeque::new(),
             held_bytes: 0,
             ready_bytes: 0,
@@ -306,9 +316,9 @@ impl Reassembly {
                 self.push_whole(tsn, frag);
                 return;
             }
-            let stream = &mut self.streams[st];
+            let stream = &self.streams[st];
             if stream.partial.is_none() && frag.ssn == stream.next_ssn {
-                stream.next_ssn = stream.next_ssn.next();
+                self.set_stream_head(st, frag.ssn.next(), None);
                 self.push_whole(tsn, frag);
                 self.flush(st);
                 return;
@@ -333,14 +343,15 @@ impl Reassembly {
         if joins_prev {
             if let Some((&s, _)) = self.runs.range(..tsn).next_back() {
                 start = s;
+                self.take_run(s);
             }
         }
         if joins_next {
-            if let Some(e) = self.runs.remove(&(tsn + 1)) {
+            if let Some(e) = self.take_run(tsn + 1) {
                 end = e;
             }
         }
-        self.runs.insert(start, end);
+        self.set_run(start, end);
         self.on_run_changed(start);
     }
 
@@ -366,7 +377,7 @@ impl Reassembly {
             // RFC 9260 §6.6: unordered messages bypass the ordering.
             self.deliver_run(start);
         } else if stream.partial.is_none() && ssn == stream.next_ssn {
-            stream.next_ssn = ssn.next();
+            self.set_stream_head(st, ssn.next(), None);
             self.deliver_run(start);
             self.flush(st);
         } else {
@@ -388,7 +399,7 @@ impl Reassembly {
                 return;
             };
             stream.waiting.remove(&key);
-            stream.next_ssn = ssn.next();
+            self.set_stream_head(st, ssn.next(), None);
             self.deliver_run(key.1);
         }
     }
@@ -417,7 +428,7 @@ impl Reassembly {
     /// Removes the complete run starting at `start` and queues its message:
     /// the chunk's own `Bytes` for one fragment, one concatenation otherwise.
     fn deliver_run(&mut self, start: u64) {
-        let Some(end) = self.runs.remove(&start) else {
+        let Some(end) = self.take_run(start) else {
             return;
         };
         let mut first = None;
@@ -486,11 +497,10 @@ impl Reassembly {
         if self.frags[&start].begin && self.frags[&end].end {
             self.unregister(start);
         }
+        self.take_run(start);
         let f = self.frags.remove(&tsn)?;
-        if start == tsn {
-            self.runs.remove(&start);
-        } else {
-            self.runs.insert(start, tsn - 1);
+        if start != tsn {
+            self.set_run(start, tsn - 1);
         }
         self.held_bytes -= f.payload.len();
         self.held_charge -= f.charge;
@@ -505,6 +515,63 @@ impl Reassembly {
             .fold((0, 0), |(b, c), (_, f)| (b + f.payload.len(), c + f.charge))
     }
 
+    /// Records the run `start..=end` (its fragments held), and indexes it if
+    /// it begins a message without finishing it (see `candidates`).
+    fn set_run(&mut self, start: u64, end: u64) {
+        self.runs.insert(start, end);
+        let f = &self.frags[&start];
+        if !f.begin || self.frags[&end].end {
+            return;
+        }
+        if f.unordered {
+            self.candidates.insert(start);
+            return;
+        }
+        let stream = &mut self.streams[usize::from(f.stream)];
+        stream.heads.insert((f.ssn.0, start));
+        if stream.partial.is_none() && f.ssn == stream.next_ssn {
+            self.candidates.insert(start);
+        }
+    }
+
+    /// Forgets the run starting at `start` (its fragments still held),
+    /// returning its last TSN.
+    fn take_run(&mut self, start: u64) -> Option<u64> {
+        let end = self.runs.remove(&start)?;
+        self.candidates.remove(&start);
+        if let Some(f) = self.frags.get(&start) {
+            if let Some(stream) = self.streams.get_mut(usize::from(f.stream)) {
+                stream.heads.remove(&(f.ssn.0, start));
+            }
+        }
+        Some(end)
+    }
+
+    /// Sets stream `st`'s next SSN and ordered partial delivery, moving the
+    /// candidates for partial delivery along: the heads with the old next
+    /// SSN stop being candidates, those with the new one start.
+    fn set_stream_head(&mut self, st: usize, next: Ssn, partial: Option<Partial>) {
+        let stream = &mut self.streams[st];
+        let was = stream.partial.is_none().then_some(stream.next_ssn);
+        let now = partial.is_none().then_some(next);
+        stream.next_ssn = next;
+        stream.partial = partial;
+        if was == now {
+            return;
+        }
+        let heads = &self.streams[st].heads;
+        if let Some(ssn) = was {
+            for &(_, s) in heads.range((ssn.0, 0)..=(ssn.0, u64::MAX)) {
+                self.candidates.remove(&s);
+            }
+        }
+        if let Some(ssn) = now {
+            for &(_, s) in heads.range((ssn.0, 0)..=(ssn.0, u64::MAX)) {
+                self.candidates.insert(s);
+            }
+        }
+    }
+
     /// Removes a complete held run from its stream's waiting index.
     fn unregister(&mut self, start: u64) {
         let f = &self.frags[&start];
@@ -515,7 +582,7 @@ impl Reassembly {
 
     /// Discards the run starting at `start` with all its fragments.
     fn discard_run(&mut self, start: u64) {
-        let Some(end) = self.runs.remove(&start) else {
+        let Some(end) = self.take_run(start) else {
             return;
         };
         if self.frags[&start].begin && self.frags[&end].end {
@@ -597,6 +664,26 @@ impl Reassembly {
             );
         }
         assert_eq!(covered as usize, self.frags.len());
+        // The partial delivery index matches the runs and streams.
+        let mut candidates = BTreeSet::new();
+        let mut heads = vec![BTreeSet::new(); self.streams.len()];
+        for (&s, &e) in &self.runs {
+            let f = &self.frags[&s];
+            if !f.begin || self.frags[&e].end {
+                continue;
+            }
+            let stream = &self.streams[usize::from(f.stream)];
+            if !f.unordered {
+                heads[usize::from(f.stream)].insert((f.ssn.0, s));
+            }
+            if f.unordered || (stream.partial.is_none() && f.ssn == stream.next_ssn) {
+                candidates.insert(s);
+            }
+        }
+        assert_eq!(candidates, self.candidates, "partial delivery candidates");
+        for (stream, heads) in self.streams.iter().zip(heads) {
+            assert_eq!(stream.heads, heads, "stream heads");
+        }
         for stream in &self.streams {
             assert_eq!(stream.waiting.len(), self.waiting_count(stream));
             if let Some(p) = stream.partial {

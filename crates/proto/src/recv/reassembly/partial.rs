@@ -56,23 +56,18 @@ impl Reassembly {
     pub(crate) fn partial_deliver(&mut self, point: usize) -> bool {
         let mut started = false;
         while self.held_charge >= point {
-            let candidate = self.runs.iter().find_map(|(&s, &e)| {
-                let f = &self.frags[&s];
-                let stream = &self.streams[usize::from(f.stream)];
-                let head = f.begin
-                    && !self.frags[&e].end
-                    && (f.unordered || (stream.partial.is_none() && f.ssn == stream.next_ssn));
-                head.then_some(Partial {
-                    stream: f.stream,
-                    unordered: f.unordered,
-                    ssn: f.ssn,
-                    ppid: f.ppid,
-                    first: s,
-                    next: s,
-                })
-            });
-            let Some(p) = candidate else {
+            // The lowest-TSN candidate, from the index (see `candidates`).
+            let Some(&s) = self.candidates.first() else {
                 break;
+            };
+            let f = &self.frags[&s];
+            let p = Partial {
+                stream: f.stream,
+                unordered: f.unordered,
+                ssn: f.ssn,
+                ppid: f.ppid,
+                first: s,
+                next: s,
             };
             self.hand_out(p);
             started = true;
@@ -97,7 +92,7 @@ impl Reassembly {
     /// (E) went out, which for an ordered message releases the stream.
     pub(super) fn hand_out(&mut self, mut p: Partial) {
         self.unordered_partials.remove(&p.next);
-        let Some(end) = self.runs.remove(&p.next) else {
+        let Some(end) = self.take_run(p.next) else {
             return;
         };
         let mut finished = false;
@@ -133,11 +128,12 @@ impl Reassembly {
                 self.unordered_partials.insert(p.next, p);
             }
             (true, true) => {}
-            (false, false) => self.streams[st].partial = Some(p),
+            (false, false) => {
+                let next = self.streams[st].next_ssn;
+                self.set_stream_head(st, next, Some(p));
+            }
             (false, true) => {
-                let stream = &mut self.streams[st];
-                stream.partial = None;
-                stream.next_ssn = p.ssn.next();
+                self.set_stream_head(st, p.ssn.next(), None);
                 self.flush(st);
             }
         }
@@ -150,11 +146,9 @@ impl Reassembly {
         if p.unordered {
             self.unordered_partials.remove(&p.next);
         } else {
-            let stream = &mut self.streams[st];
-            stream.partial = None;
-            if stream.next_ssn == p.ssn {
-                stream.next_ssn = p.ssn.next();
-            }
+            let next = self.streams[st].next_ssn;
+            let next = if next == p.ssn { p.ssn.next() } else { next };
+            self.set_stream_head(st, next, None);
         }
         // The empty piece costs its bookkeeping like any other, so that a
         // peer cannot queue them for free.
