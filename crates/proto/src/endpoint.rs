@@ -16,7 +16,7 @@
 //! [`Endpoint::accept`]. Application calls go through
 //! [`Endpoint::association_mut`].
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +29,7 @@ use crate::association::handshake::{address_params, unrecognized_params};
 use crate::association::{Association, Transmit};
 use crate::config::Config;
 use crate::cookie::{self, CookieContents, CookieError, CookieKeys};
+use crate::demux::Demux;
 use crate::event::Event;
 use crate::path::{LongestPrefix, SourceSelector, select_source};
 use crate::rng::Rng;
@@ -92,7 +93,7 @@ pub struct Endpoint {
     keys: CookieKeys,
     assocs: BTreeMap<u64, Association>,
     next_id: u64,
-    by_peer: HashMap<(IpAddr, u16), u64>,
+    demux: Demux,
     accept_queue: VecDeque<AssociationHandle>,
     responses: VecDeque<Transmit>,
     stats: EndpointStats,
@@ -121,7 +122,7 @@ impl Endpoint {
             keys,
             assocs: BTreeMap::new(),
             next_id: 1,
-            by_peer: HashMap::new(),
+            demux: Demux::default(),
             accept_queue: VecDeque::new(),
             responses: VecDeque::new(),
             stats: EndpointStats::default(),
@@ -195,7 +196,7 @@ impl Endpoint {
     ) -> Result<AssociationHandle, ConnectError> {
         let first = *peer_addrs.first().ok_or(ConnectError::NoPeerAddress)?;
         for a in peer_addrs {
-            if self.by_peer.contains_key(&(*a, peer_port)) {
+            if self.demux.by_peer(*a, peer_port).is_some() {
                 return Err(ConnectError::AlreadyConnected(*a));
             }
         }
@@ -231,14 +232,21 @@ impl Endpoint {
         AssociationHandle(id)
     }
 
-    /// Re-registers the peer addresses of association `id` for routing.
+    /// Brings the routing entries of association `id` up to date (a closed
+    /// association leaves the tables at once).
     fn sync_routes(&mut self, id: u64) {
-        self.by_peer.retain(|_, v| *v != id);
-        if let Some(a) = self.assocs.get(&id) {
-            let port = a.peer_port();
-            for addr in a.peer_addrs() {
-                self.by_peer.insert((addr, port), id);
-            }
+        self.demux.sync(id, self.assocs.get(&id));
+    }
+
+    /// The live association routed for `id`, dropping the routes of one
+    /// that has closed.
+    fn live(&mut self, id: Option<u64>) -> Option<u64> {
+        let id = id?;
+        if self.assocs.get(&id).is_some_and(|a| !a.is_closed()) {
+            Some(id)
+        } else {
+            self.demux.remove(id);
+            None
         }
     }
 
@@ -299,7 +307,19 @@ impl Endpoint {
             self.stats.malformed += 1;
             return None;
         };
-        let id = self.by_peer.get(&(remote, header.src_port)).copied();
+        let mut id = self.demux.by_peer(remote, header.src_port);
+        id = self.live(id);
+        if id.is_none() && first.ty == ChunkType::INIT_ACK {
+            // RFC 9260 §5.1.2 C: the INIT ACK may come from any address of
+            // the peer; it is ours if it carries our Initiate Tag from a
+            // peer we are initiating with.
+            let by_tag = self.demux.by_tag(header.verification_tag);
+            id = self.live(by_tag).filter(|i| {
+                self.assocs.get(i).is_some_and(|a| {
+                    a.state() == crate::State::CookieWait && a.peer_port() == header.src_port
+                })
+            });
+        }
         match first.ty {
             ChunkType::INIT => {
                 self.on_init(now, local, remote, &header, &packet, id);
@@ -323,13 +343,17 @@ impl Endpoint {
                     accepted.then_some(AssociationHandle(id))
                 }
                 None => {
-                    self.out_of_the_blue(local, remote, &header, &packet);
+                    self.out_of_the_blue(remote, &header, &packet);
                     None
                 }
             },
         }
     }
 
+    /// Queues a stateless answer. Answers to an INIT leave from the INIT's
+    /// destination (the peer knows no other address of ours yet); the
+    /// others from the routed source toward `remote` (see
+    /// [`SourceSelector`]).
     fn respond(
         &mut self,
         local: IpAddr,
@@ -354,13 +378,7 @@ impl Endpoint {
     }
 
     /// RFC 9260 §8.4: a packet that belongs to no association.
-    fn out_of_the_blue(
-        &mut self,
-        local: IpAddr,
-        remote: IpAddr,
-        header: &CommonHeader,
-        packet: &Bytes,
-    ) {
+    fn out_of_the_blue(&mut self, remote: IpAddr, header: &CommonHeader, packet: &Bytes) {
         self.stats.out_of_the_blue += 1;
         let mut types = Vec::new();
         for raw in RawChunks::new(packet.clone()) {
@@ -385,7 +403,7 @@ impl Endpoint {
         if types.contains(&ChunkType::SHUTDOWN_ACK) {
             // Rule 5: SHUTDOWN COMPLETE with the T bit, reflecting the tag.
             self.respond(
-                local,
+                self.source_for(remote),
                 remote,
                 header,
                 header.verification_tag,
@@ -395,7 +413,7 @@ impl Endpoint {
         }
         // Rule 8: ABORT with the T bit, reflecting the tag.
         self.respond(
-            local,
+            self.source_for(remote),
             remote,
             header,
             header.verification_tag,
@@ -437,11 +455,39 @@ impl Endpoint {
                 causes: vec![cause],
             })
         };
-        if init.outbound_streams == 0 || init.inbound_streams == 0 {
-            // RFC 9260 §3.3.2: zero streams is an invalid mandatory parameter.
+        if init.outbound_streams == 0 || init.inbound_streams == 0 || init.a_rwnd < 1500 {
+            // RFC 9260 §3.3.2: zero streams, or an a_rwnd below 1500, is an
+            // invalid mandatory parameter: the INIT is discarded (no state
+            // of any existing association changes) and answered with an
+            // ABORT carrying its Initiate Tag.
             let c = abort(ErrorCause::InvalidMandatoryParameter);
             self.respond(local, remote, header, init.initiate_tag, c);
             return;
+        }
+        // The peer may restart from an address we have not seen it use: it
+        // is the same peer if any address it lists is one of an
+        // association's (RFC 9260 §5.2.2), not a second association.
+        let listed: Vec<IpAddr> = init.params.iter().filter_map(Param::as_address).collect();
+        let existing = existing.or_else(|| {
+            let found = self
+                .demux
+                .by_any_peer(listed.iter().copied(), header.src_port);
+            self.live(found)
+        });
+        if let Some(a) = existing.and_then(|id| self.assocs.get(&id)) {
+            let new_addrs = a.new_peer_addresses(remote, &listed);
+            if !new_addrs.is_empty() {
+                // RFC 9260 §5.2.2: an unexpected INIT that adds addresses
+                // is answered with an ABORT (Restart of an Association with
+                // New Addresses, listing them) carrying its Initiate Tag.
+                let mut list = bytes::BytesMut::new();
+                for addr in new_addrs {
+                    Param::address(addr).emit(&mut list);
+                }
+                let c = abort(ErrorCause::RestartWithNewAddresses(list.freeze()));
+                self.respond(local, remote, header, init.initiate_tag, c);
+                return;
+            }
         }
         if let Some(a) = existing.and_then(|id| self.assocs.get_mut(&id)) {
             if a.state() == crate::State::ShutdownAckSent {
@@ -596,7 +642,7 @@ impl Endpoint {
                     // RFC 9260 §5.1.5 step 4, §5.2.6: report a Stale Cookie.
                     self.stats.stale_cookies += 1;
                     self.respond(
-                        local,
+                        self.source_for(remote),
                         remote,
                         header,
                         contents.peer_vtag,
@@ -619,11 +665,17 @@ impl Endpoint {
             self.stats.bad_cookies += 1;
             return None;
         }
+        // A COOKIE ECHO from an address we have not seen the peer use
+        // belongs to the association holding the addresses of its cookie.
+        let existing = existing.or_else(|| {
+            let addrs = std::iter::once(contents.init_source)
+                .chain(contents.peer_addresses.iter().copied());
+            let found = self.demux.by_any_peer(addrs, header.src_port);
+            self.live(found)
+        });
         let id = match existing {
             Some(id) => {
-                let Some(a) = self.assocs.get_mut(&id) else {
-                    return None;
-                };
+                let a = self.assocs.get_mut(&id)?;
                 if !a.on_cookie_echo(now, remote, &contents) {
                     return None;
                 }
@@ -632,7 +684,7 @@ impl Endpoint {
             None => {
                 if self.assocs.len() >= self.config.max_associations || !self.listening {
                     self.respond(
-                        local,
+                        self.source_for(remote),
                         remote,
                         header,
                         contents.peer_vtag,
@@ -649,7 +701,6 @@ impl Endpoint {
                     now,
                     &contents,
                     self.local_addrs.clone(),
-                    local,
                     remote,
                     rng,
                     self.sources.clone(),
@@ -677,7 +728,7 @@ impl Endpoint {
             return;
         };
         let id = (src_port == self.port)
-            .then(|| self.by_peer.get(&(report.quoted_dst, dst_port)).copied())
+            .then(|| self.demux.by_peer(report.quoted_dst, dst_port))
             .flatten();
         let Some(a) = id.and_then(|id| self.assocs.get_mut(&id)) else {
             self.stats.icmp_ignored += 1;
@@ -735,6 +786,9 @@ impl Endpoint {
             if let Some(a) = self.assocs.get_mut(&id) {
                 if a.poll_timeout().is_some_and(|t| t <= now) {
                     a.handle_timeout(now);
+                    if a.is_closed() {
+                        self.demux.remove(id);
+                    }
                 }
             }
         }
@@ -766,7 +820,7 @@ impl Endpoint {
             .collect();
         for id in dead {
             self.assocs.remove(&id);
-            self.by_peer.retain(|_, v| *v != id);
+            self.demux.remove(id);
         }
     }
 }

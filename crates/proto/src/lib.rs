@@ -16,6 +16,7 @@
 pub mod association;
 pub mod config;
 pub mod cookie;
+mod demux;
 pub mod endpoint;
 pub mod event;
 pub mod icmp;

@@ -448,8 +448,21 @@ impl Param {
             ParamType::ADD_IP_ADDRESS
             | ParamType::DELETE_IP_ADDRESS
             | ParamType::SET_PRIMARY_ADDRESS => {
+                let whole = r.clone();
                 let correlation_id = r.u32("correlation ID")?;
-                let address = parse_address_param(&mut r)?;
+                let Ok(address) = parse_address_param(&mut r) else {
+                    // RFC 5061 §4.2.1–4.2.4 nest an IPv4 or IPv6 Address
+                    // parameter; anything else (a Host Name Address, say)
+                    // is not a layout we can represent, so the parameter is
+                    // kept verbatim like an unknown one, for the receiver to
+                    // handle by its type bits (RFC 9260 §3.2.1) instead of
+                    // losing the whole chunk.
+                    let mut whole = whole;
+                    return Ok(Unknown {
+                        ty,
+                        value: whole.rest(),
+                    });
+                };
                 match ty {
                     ParamType::ADD_IP_ADDRESS => AddIpAddress {
                         correlation_id,

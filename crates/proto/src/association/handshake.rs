@@ -80,36 +80,61 @@ pub(crate) fn address_params(locals: &[IpAddr], source: IpAddr, peer: IpAddr) ->
     params
 }
 
-/// Parameters of an INIT or INIT ACK we did not recognise and must report
+/// Parameters of an INIT or INIT ACK we do not implement and must report
 /// (RFC 9260 §3.2.1), as the raw TLVs; processing stops at the first one
-/// whose action says stop. Returns the TLVs and the recognised parameters
+/// whose action says stop. Returns the TLVs and the number of parameters
 /// before the stop.
+///
+/// "Not implemented" covers codepoints unknown to the codec and also the
+/// extensions the codec parses but this engine does not negotiate (ECN,
+/// PR-SCTP, ADD-IP's Set Primary Address, AUTH, Adaptation Layer, ...): to
+/// the peer we are a stack without them, so each is handled by the two
+/// high-order bits of its type like any unrecognized parameter.
 pub(crate) fn unrecognized_params(params: &[Param]) -> (Vec<Bytes>, usize) {
     let mut report = Vec::new();
     for (i, p) in params.iter().enumerate() {
-        if let Param::Unknown { ty, .. } = p {
-            let action = ty.action();
-            if action.reports() {
-                let mut b = BytesMut::new();
-                p.emit(&mut b);
-                b.truncate(p.len());
-                report.push(b.freeze());
-            }
-            if matches!(
-                action,
-                UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport
-            ) {
-                return (report, i);
-            }
+        if implemented_param(p) {
+            continue;
+        }
+        let action = p.param_type().action();
+        if action.reports() {
+            let mut b = BytesMut::new();
+            p.emit(&mut b);
+            b.truncate(p.len());
+            report.push(b.freeze());
+        }
+        if matches!(
+            action,
+            UnrecognizedAction::Stop | UnrecognizedAction::StopAndReport
+        ) {
+            return (report, i);
         }
     }
     (report, params.len())
+}
+
+/// The INIT / INIT ACK parameters this engine acts on (RFC 9260 §3.3.2,
+/// §3.3.3). Host Name Address is listed because it is acted on (with an
+/// ABORT, §5.1.2 B), Unrecognized Parameter because it is read in an INIT
+/// ACK (and ignored).
+fn implemented_param(p: &Param) -> bool {
+    matches!(
+        p,
+        Param::Ipv4Address(_)
+            | Param::Ipv6Address(_)
+            | Param::StateCookie(_)
+            | Param::CookiePreservative(_)
+            | Param::HostNameAddress(_)
+            | Param::SupportedAddressTypes(_)
+            | Param::UnrecognizedParameter(_)
+    )
 }
 
 impl Association {
     /// Starts an association as initiator (RFC 9260 §5.1 step A): sends
     /// INIT to the first peer address, and to the next ones in turn on
     /// retransmission.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn connect(
         config: Arc<Config>,
         now: Instant,
@@ -253,15 +278,30 @@ impl Association {
             // RFC 9260 §5.2.3: an unexpected INIT ACK is discarded.
             return;
         }
-        if init.initiate_tag == 0 || init.outbound_streams == 0 || init.inbound_streams == 0 {
-            // RFC 9260 §3.3.3: invalid mandatory parameters.
+        if init.initiate_tag == 0 {
+            // RFC 9260 §3.3.3: an Initiate Tag of 0 is a protocol error;
+            // there is no tag to send an ABORT with.
+            self.close(AssociationChange::CantStartAssociation {
+                reason: CloseReason::ProtocolError(ErrorCause::InvalidMandatoryParameter),
+            });
+            return;
+        }
+        if init.outbound_streams == 0 || init.inbound_streams == 0 || init.a_rwnd < 1500 {
+            // RFC 9260 §3.3.3 (and erratum 7148 for a_rwnd below 1500): in
+            // COOKIE-WAIT the TCB is destroyed and an ABORT sent with the
+            // INIT ACK's Initiate Tag.
             self.peer.vtag = init.initiate_tag;
-            self.queue_abort_and_close(
-                Some(ErrorCause::InvalidMandatoryParameter),
-                AssociationChange::CantStartAssociation {
-                    reason: CloseReason::ProtocolError(ErrorCause::InvalidMandatoryParameter),
-                },
+            let dest = self.reply_dest(remote);
+            self.queue_control(
+                dest,
+                Chunk::Abort(msctp_wire::chunk::Abort {
+                    t_bit: false,
+                    causes: vec![ErrorCause::InvalidMandatoryParameter],
+                }),
             );
+            self.close(AssociationChange::CantStartAssociation {
+                reason: CloseReason::ProtocolError(ErrorCause::InvalidMandatoryParameter),
+            });
             return;
         }
         self.peer.vtag = init.initiate_tag;
@@ -312,9 +352,19 @@ impl Association {
                 peer_addrs.push(a);
             }
         }
+        let init_destination = self.paths.get(self.handshake.path).remote;
         self.retain_peer_addresses(&peer_addrs, remote);
-        // The source of the INIT ACK answered: COOKIE ECHO goes there.
-        if let Some(i) = self.paths.find(remote) {
+        // The primary is the address the INIT was sent to and answered on
+        // (the reference text; RFC 9260 §5.1.2 lets the INIT ACK come from
+        // another of the peer's addresses, which says nothing about which
+        // path is best). COOKIE ECHO goes there too: it is confirmed, the
+        // application named it (§5.4). Only if the peer's list leaves it
+        // out does the INIT ACK's source take its place.
+        let chosen = self
+            .paths
+            .find(init_destination)
+            .or_else(|| self.paths.find(remote));
+        if let Some(i) = chosen {
             self.handshake.path = i;
             self.paths.set_primary(i);
         }
@@ -409,7 +459,6 @@ impl Association {
         now: Instant,
         c: &CookieContents,
         local_addrs: Vec<IpAddr>,
-        local: IpAddr,
         remote: IpAddr,
         rng: Rng,
         sources: Arc<dyn crate::path::SourceSelector>,
@@ -432,8 +481,7 @@ impl Association {
             sources,
         );
         a.install_peer(c);
-        let _ = local;
-        a.queue_control(a.reply_dest(remote), Chunk::CookieAck);
+        a.queue_control(a.confirmed_reply_dest(remote), Chunk::CookieAck);
         a.state = State::Established;
         a.push_event(Event::Association(AssociationChange::CommUp {
             outbound_streams: a.outbound_streams,
@@ -505,13 +553,23 @@ impl Association {
                 rwnd: c.peer_a_rwnd,
             };
             self.out = super::outbound::Outbound::new(self.local_initial_tsn, &self.config);
+            // A fresh TCB: no timer or path index of the old one survives
+            // (a restart during shutdown left T2 pointing at a path that no
+            // longer existed).
+            self.reset_timers();
             self.install_peer(c);
             self.error_count = 0;
             self.control.clear();
+            let shutting_down = matches!(self.state, State::ShutdownPending | State::ShutdownSent);
             self.state = State::Established;
-            self.queue_control(self.reply_dest(remote), Chunk::CookieAck);
+            self.queue_control(self.confirmed_reply_dest(remote), Chunk::CookieAck);
             self.push_event(Event::Association(AssociationChange::Restart));
             self.start_heartbeats(now);
+            if shutting_down {
+                // The application asked to shut down before the peer
+                // restarted: carry that on with the new TCB.
+                self.shutdown(now);
+            }
             return true;
         }
         if local_match && !peer_match {
@@ -563,7 +621,27 @@ impl Association {
             }));
             self.start_heartbeats(now);
         }
-        self.queue_control(self.reply_dest(remote), Chunk::CookieAck);
+        self.queue_control(self.confirmed_reply_dest(remote), Chunk::CookieAck);
+    }
+
+    /// The addresses of an unexpected INIT from `source` listing `listed`
+    /// that this association does not have (RFC 9260 §5.2.2). In
+    /// COOKIE-WAIT and COOKIE-ECHOED (§5.2.1, an INIT collision) there is
+    /// no address list to compare with yet: none.
+    pub(crate) fn new_peer_addresses(&self, source: IpAddr, listed: &[IpAddr]) -> Vec<IpAddr> {
+        if matches!(self.state, State::CookieWait | State::CookieEchoed) {
+            return Vec::new();
+        }
+        let mut new = Vec::new();
+        for &a in std::iter::once(&source).chain(listed) {
+            // Addresses of a family we have no address of were never
+            // paths (§5.1.2); they are not new either.
+            let usable = self.local_addrs.iter().any(|l| l.is_ipv4() == a.is_ipv4());
+            if usable && self.paths.find(a).is_none() && !new.contains(&a) {
+                new.push(a);
+            }
+        }
+        new
     }
 
     /// The values an INIT ACK must carry when an INIT arrives for this

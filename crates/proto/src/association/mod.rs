@@ -249,6 +249,12 @@ impl Association {
         )
     }
 
+    /// Our initial TSN (for tests that script the peer).
+    #[cfg(test)]
+    pub(crate) fn local_initial_tsn_for_tests(&self) -> Tsn {
+        self.local_initial_tsn
+    }
+
     /// Our verification tag (what the peer puts in its packets).
     pub fn local_vtag(&self) -> u32 {
         self.local_vtag
@@ -511,14 +517,7 @@ impl Association {
             AssociationChange::CantStartAssociation { reason } => Some(reason.clone()),
             _ => None,
         };
-        self.handshake.t1.stop();
-        self.shutdown.t2.stop();
-        self.shutdown.t5.stop();
-        self.sack.timer.stop();
-        for p in self.paths.iter_mut() {
-            p.t3_rtx.stop();
-            p.hb_timer.stop();
-        }
+        self.reset_timers();
         for (stream, ppid, data, sent) in self.out.drain_unacked() {
             self.push_event(Event::SendFailed {
                 stream,
@@ -528,6 +527,24 @@ impl Association {
             });
         }
         self.push_event(Event::Association(event));
+    }
+
+    /// Resets the transmission control block's timers and the indices into
+    /// the path list, as restart (RFC 9260 §5.2.4 case A), an INIT
+    /// collision (case B), a stale-cookie restart (§5.2.6) and close need:
+    /// every timer stopped (T1, T2, T5, delayed SACK, and each path's T3
+    /// and heartbeat timer) and no index left pointing at a path that may
+    /// no longer exist.
+    pub(crate) fn reset_timers(&mut self) {
+        self.handshake.t1.stop();
+        self.shutdown.t2.stop();
+        self.shutdown.t5.stop();
+        self.shutdown.path = 0;
+        self.sack = sack::SackState::default();
+        for p in self.paths.iter_mut() {
+            p.t3_rtx.stop();
+            p.hb_timer.stop();
+        }
     }
 
     /// Counts an unanswered retransmission against the association (RFC 9260
@@ -595,6 +612,17 @@ impl Association {
         match self.paths.find(remote) {
             Some(i) => self.dest_of(i),
             None => (self.source_for(remote), remote),
+        }
+    }
+
+    /// Like [`Association::reply_dest`], for chunks that must not go to an
+    /// unconfirmed address (RFC 9260 §5.4: a COOKIE ACK may only if
+    /// bundled with a HEARTBEAT): the path of `remote` if confirmed, else
+    /// the primary, which the handshake confirmed.
+    pub(crate) fn confirmed_reply_dest(&self, remote: IpAddr) -> (IpAddr, IpAddr) {
+        match self.paths.find(remote) {
+            Some(i) if self.paths.get(i).is_confirmed() => self.dest_of(i),
+            _ => self.primary_dest(),
         }
     }
 

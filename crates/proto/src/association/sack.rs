@@ -65,13 +65,20 @@ impl Association {
         }
         s.reply_to = Some(remote);
         s.packets_since += 1;
+        if self.state == State::ShutdownSent {
+            // RFC 9260 §9.2: in SHUTDOWN-SENT each packet with DATA is
+            // answered at once with a SHUTDOWN (its Cumulative TSN Ack
+            // acknowledges), and T2-shutdown restarts. Gaps or duplicates
+            // still get a SACK, which alone can report them.
+            if immediate {
+                s.send_now = true;
+            }
+            self.resend_shutdown(now);
+            return;
+        }
         // RFC 9260 §6.2: acknowledge at least every second packet; at once
-        // when something is missing or duplicated (§6.7) or asked (RFC 7053);
-        // in SHUTDOWN-SENT every DATA packet is answered at once (§9.2).
-        if immediate
-            || s.packets_since >= self.config.sack_freq
-            || self.state == State::ShutdownSent
-        {
+        // when something is missing or duplicated (§6.7) or asked (RFC 7053).
+        if immediate || s.packets_since >= self.config.sack_freq {
             s.send_now = true;
         } else if !s.timer.is_running() {
             s.timer.set(now + self.config.sack_delay);

@@ -131,6 +131,17 @@ impl Association {
         self.shutdown.t2.set(now + rto);
     }
 
+    /// RFC 9260 §9.2: DATA arrived in SHUTDOWN-SENT: send SHUTDOWN again
+    /// (one queued at a time) and restart T2-shutdown.
+    pub(crate) fn resend_shutdown(&mut self, now: Instant) {
+        if self.state != State::ShutdownSent {
+            return;
+        }
+        self.control
+            .retain(|(_, c)| !matches!(c, Chunk::Shutdown(_)));
+        self.send_shutdown(now);
+    }
+
     /// RFC 9260 §9.2: an INIT arrived in SHUTDOWN-ACK-SENT; send the
     /// SHUTDOWN ACK again.
     pub(crate) fn resend_shutdown_ack(&mut self, now: Instant) {
@@ -142,6 +153,9 @@ impl Association {
     /// RFC 9260 §9.2: T2-shutdown expired: retransmit SHUTDOWN or SHUTDOWN
     /// ACK (to an alternate address if there is one), counting an error.
     pub(crate) fn on_t2_timeout(&mut self, now: Instant) {
+        if self.shutdown.path >= self.paths.len() {
+            self.shutdown.path = self.paths.primary();
+        }
         let p = self.shutdown.path;
         self.paths.get_mut(p).rtt.back_off();
         self.count_path_error(p, now);

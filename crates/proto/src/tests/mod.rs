@@ -4,6 +4,7 @@
 //! `msctp-sim`.
 
 mod basic;
+mod endpoint_rules;
 mod handshake;
 mod icmp;
 mod pair;

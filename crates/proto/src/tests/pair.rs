@@ -106,6 +106,27 @@ impl Pair {
     fn launch(&mut self, to_server: bool, mut t: Transmit) {
         // Every packet is re-parsed by the codec.
         msctp_wire::Packet::parse(t.payload.clone()).expect("engine emitted a valid packet");
+        // Every packet leaves from our address on the link of its
+        // destination, if we have one there (the links are 192.0.2.0/24
+        // and 198.51.100.0/24):
+        // a wrong source is what a real network punishes (replies come
+        // back over the other link).
+        let sender = if to_server {
+            &self.client
+        } else {
+            &self.server
+        };
+        let has_link_address = sender
+            .local_addrs()
+            .iter()
+            .any(|l| same_link(*l, t.destination));
+        assert!(
+            same_link(t.source, t.destination) || !has_link_address,
+            "packet from {} to {} leaves from the wrong link's address: {:?}",
+            t.source,
+            t.destination,
+            msctp_wire::Packet::parse(t.payload.clone()).map(|p| p.chunks)
+        );
         self.log.push((self.now - self.t0, to_server, t.clone()));
         if let Some(f) = self.drop.as_mut() {
             if f(&t) {
@@ -214,4 +235,14 @@ pub fn payload(n: usize, seed: u8) -> Bytes {
             .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
             .collect::<Vec<_>>(),
     )
+}
+
+/// True if `a` and `b` are on the same link of the test topology (the same
+/// /24 for IPv4, the same /64 for IPv6).
+pub fn same_link(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..3] == b.octets()[..3],
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.segments()[..4] == b.segments()[..4],
+        _ => false,
+    }
 }
