@@ -162,6 +162,7 @@ fn data_to(c: &Captured, iface: &str, to: IpAddr, after: Duration, before: Durat
 fn events_text(events: &[Value]) -> String {
     events
         .iter()
+        .filter(|v| v["event"] != "counters")
         .map(Value::to_string)
         .collect::<Vec<_>>()
         .join("\n")
@@ -305,10 +306,21 @@ fn failover_against_usrsctp(t: Transport, target: &str) {
     client.wait_json("192.0.2.2 potentially failed or unreachable", WAIT, |v| {
         peer_event(v, BETA1_V4, &["potentially_failed", "unreachable"])
     });
+    let pf_seen = client.seen.len();
     // About two seconds on link 2 alone.
     for _ in 0..2 {
         client.wait_json("counters", WAIT, |v| v["event"] == "counters");
     }
+    let early: Vec<&String> = client.seen[pf_seen..]
+        .iter()
+        .filter(|l| procs::json_line(l).is_some_and(|v| peer_event(&v, BETA1_V4, &["available"])))
+        .collect();
+    assert!(
+        early.is_empty(),
+        "RFC 9260 §8.3: 192.0.2.2 reported available while link 1 is still blocked \
+         (nothing from it can arrive): {early:?}\n{}",
+        procs::brief(&client.seen)
+    );
     let unblocked_at = wall(SystemTime::now());
     r_in.remove();
     r_out.remove();
@@ -330,7 +342,7 @@ fn failover_against_usrsctp(t: Transport, target: &str) {
     f.assert_success("msctp client");
     let events = f.json();
     let result = events.last().cloned().unwrap_or(Value::Null);
-    assert_eq!(result["event"], "client_result", "{}", f.stdout());
+    assert_eq!(result["event"], "client_result", "{}", procs::brief(&f.lines));
     assert_eq!(result["messages"], count, "{result}");
     assert_eq!(
         result["echoed"], count,
@@ -612,7 +624,7 @@ fn single_homed_to_echo_server(t: Transport) {
     f.assert_success("single-homed msctp client");
     let events = f.json();
     let result = events.last().cloned().unwrap_or(Value::Null);
-    assert_eq!(result["event"], "client_result", "{}", f.stdout());
+    assert_eq!(result["event"], "client_result", "{}", procs::brief(&f.lines));
     assert_eq!(result["echoed"], 50, "{result}");
     assert_eq!(result["mismatches"], 0, "{result}");
     // Single-homed: everything msctp sends carries 192.0.2.1, whatever the

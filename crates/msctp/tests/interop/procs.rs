@@ -169,6 +169,29 @@ impl Finished {
     }
 }
 
+/// Output for a failure message: every line but the per-second
+/// `counters` of the `msctp` command, of which only the last is kept.
+pub fn brief(lines: &[String]) -> String {
+    let is_counters = |l: &String| l.contains(r#""event":"counters""#);
+    let last = lines.iter().rposition(is_counters);
+    let kept: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| !is_counters(l) || Some(*i) == last)
+        .map(|(_, l)| l.as_str())
+        .collect();
+    let left_out = lines.len() - kept.len();
+    format!(
+        "{}{}",
+        kept.join("\n"),
+        if left_out > 0 {
+            format!("\n({left_out} earlier `counters` lines left out)")
+        } else {
+            String::new()
+        }
+    )
+}
+
 /// A line as a JSON event (`t` and `event`), if it is one.
 pub fn json_line(line: &str) -> Option<Value> {
     let v: Value = serde_json::from_str(line).ok()?;
@@ -256,7 +279,7 @@ impl Proc {
                 Err(RecvTimeoutError::Timeout) => panic!(
                     "{}: no {what} within {limit:?}; output so far:\n{}",
                     self.what,
-                    self.seen.join("\n")
+                    brief(&self.seen)
                 ),
                 Err(RecvTimeoutError::Disconnected) => {
                     let f = self.finish(STOP);
@@ -264,7 +287,7 @@ impl Proc {
                         "{} ended ({}) before {what}:\nstdout:\n{}\nstderr:\n{}",
                         self.what,
                         f.status,
-                        f.stdout(),
+                        brief(&f.lines),
                         f.stderr
                     );
                 }
@@ -318,7 +341,7 @@ impl Proc {
                     panic!(
                         "{} did not exit within {limit:?} (killed); output:\n{}",
                         self.what,
-                        self.seen.join("\n")
+                        brief(&self.seen)
                     );
                 }
                 Err(e) => panic!("waiting for {}: {e}", self.what),

@@ -210,6 +210,10 @@ subscribe(struct socket *sock)
 	if (usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof(on)) < 0) {
 		die("SCTP_RECVRCVINFO");
 	}
+	/* No Nagle: an echo leaves at once, not when the previous one is acked. */
+	if (usrsctp_setsockopt(sock, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof(on)) < 0) {
+		die("SCTP_NODELAY");
+	}
 }
 
 static void
