@@ -330,7 +330,9 @@ fn failover_against_usrsctp(t: Transport, target: &str) {
     let back_at = wall(SystemTime::now());
 
     let f = client.finish(RUN);
-    let server_out = server.stop();
+    // usrsctp's threads do not always let SIGINT end the program: SIGKILL
+    // (its output so far is all that is needed).
+    let server_out = server.kill();
     let (ca, cb) = caps.stop();
     let table = report_sources(
         &format!("msctp client ↔ usrsctp server, {}, {target}", t.msctp()),
@@ -342,7 +344,12 @@ fn failover_against_usrsctp(t: Transport, target: &str) {
     f.assert_success("msctp client");
     let events = f.json();
     let result = events.last().cloned().unwrap_or(Value::Null);
-    assert_eq!(result["event"], "client_result", "{}", procs::brief(&f.lines));
+    assert_eq!(
+        result["event"],
+        "client_result",
+        "{}",
+        procs::brief(&f.lines)
+    );
     assert_eq!(result["messages"], count, "{result}");
     assert_eq!(
         result["echoed"], count,
@@ -496,12 +503,19 @@ fn msctp_server_with_usrsctp_client(t: Transport) {
         "msctp server: association up:\n{}",
         events_text(&events)
     );
+    // The INIT's source is confirmed by the handshake, the other address
+    // by a HEARTBEAT (usrsctp in raw mode sends its INIT from
+    // 198.51.100.1, over UDP from 192.0.2.1): both end up active.
     assert!(
-        events
-            .iter()
-            .any(|v| peer_event(v, ALPHA2_V4, &["confirmed"])),
-        "RFC 9260 §5.4: msctp confirms the client's second address 198.51.100.1:\n{}",
-        events_text(&events)
+        events.iter().any(|v| v["event"] == "counters"
+            && v["paths"].as_array().is_some_and(|p| {
+                [ALPHA1_V4, ALPHA2_V4].iter().all(|a| {
+                    p.iter()
+                        .any(|x| x["remote"] == s(*a) && x["state"] == "active")
+                })
+            })),
+        "RFC 9260 §5.4: msctp confirms both of the client's addresses:\n{}",
+        procs::brief(&srv.lines)
     );
     let closed = events
         .iter()
@@ -624,7 +638,12 @@ fn single_homed_to_echo_server(t: Transport) {
     f.assert_success("single-homed msctp client");
     let events = f.json();
     let result = events.last().cloned().unwrap_or(Value::Null);
-    assert_eq!(result["event"], "client_result", "{}", procs::brief(&f.lines));
+    assert_eq!(
+        result["event"],
+        "client_result",
+        "{}",
+        procs::brief(&f.lines)
+    );
     assert_eq!(result["echoed"], 50, "{result}");
     assert_eq!(result["mismatches"], 0, "{result}");
     // Single-homed: everything msctp sends carries 192.0.2.1, whatever the

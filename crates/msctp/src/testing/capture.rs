@@ -3,7 +3,7 @@
 //! they carry, IP fragments, and tshark's verdict.
 //!
 //! [`Capture::start`] runs one `tcpdump` per interface (loopback excepted)
-//! inside the namespace, each writing its own pcap (`-U`
+//! inside the namespace, each writing its own pcap (`-U`, a 32 MiB buffer,
 //! packet-buffered, `--immediate-mode`, full snapshot length, no filter, so
 //! that IP fragments, ICMP and everything else are kept), and returns once
 //! every tcpdump says it is listening (its `listening on` line on stderr),
@@ -30,7 +30,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use msctp_wire::capture::{Decap, Frame, LinkType, PcapConfig, PcapWriter, sctp_in_frame};
+use msctp_wire::capture::{
+    Decap, Encapsulation, Frame, LinkType, PcapConfig, PcapWriter, sctp_in_frame,
+};
 
 use super::{Netns, addr, check_pcap_with_tshark, require_tool};
 
@@ -95,6 +97,8 @@ impl<'a> Capture<'a> {
                 .args(["netns", "exec", ns.name()])
                 .arg(&tcpdump)
                 .args(["-i", &iface, "-n", "-U", "--immediate-mode", "-s", "0"])
+                // A 32 MiB ring: no drops when the machine is busy.
+                .args(["-B", "32768"])
                 // Stay root: the file may be in a directory only root
                 // writes to.
                 .args(["-Z", "root", "-w"])
@@ -338,6 +342,8 @@ pub struct SctpRecord {
     pub dst: IpAddr,
     /// Carried over UDP (RFC 6951) rather than directly over IP.
     pub udp: bool,
+    /// The UDP source and destination ports, over UDP.
+    pub udp_ports: Option<(u16, u16)>,
     /// SCTP source port.
     pub src_port: u16,
     /// SCTP destination port.
@@ -354,7 +360,14 @@ impl SctpRecord {
         self.chunks.iter().any(|c| c.kind == kind)
     }
 
-    fn parse(number: u64, time: Duration, src: IpAddr, dst: IpAddr, udp: bool, b: &[u8]) -> Self {
+    fn parse(
+        number: u64,
+        time: Duration,
+        src: IpAddr,
+        dst: IpAddr,
+        udp_ports: Option<(u16, u16)>,
+        b: &[u8],
+    ) -> Self {
         let be16 = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
         let be32 = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
         // The decapsulation guarantees the 12-byte common header.
@@ -374,7 +387,8 @@ impl SctpRecord {
             time,
             src,
             dst,
-            udp,
+            udp: udp_ports.is_some(),
+            udp_ports,
             src_port: be16(0),
             dst_port: be16(2),
             vtag: be32(4),
@@ -437,7 +451,10 @@ impl IfaceCapture {
                     frame.timestamp,
                     d.src,
                     d.dst,
-                    !matches!(d.encapsulation, msctp_wire::capture::Encapsulation::Ip),
+                    match d.encapsulation {
+                        Encapsulation::Ip => None,
+                        Encapsulation::Udp { src_port, dst_port } => Some((src_port, dst_port)),
+                    },
                     &d.sctp,
                 )),
                 Decap::Fragment => c.fragments.push(FragmentRecord {

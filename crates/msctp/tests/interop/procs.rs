@@ -254,6 +254,11 @@ impl Proc {
         Proc::start(what, ns, msctp_bin(), args)
     }
 
+    /// Whether the program has exited.
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// The PID of the program.
     pub fn pid(&self) -> u32 {
         self.child.id()
