@@ -83,7 +83,9 @@ impl SctpSocket {
     }
 
     /// Sends one message on association `assoc`, waiting while its send
-    /// buffer is full.
+    /// buffer is full. A message larger than the whole send buffer
+    /// (`Config::send_buffer`) fails at once with `InvalidInput` instead of
+    /// waiting for room it cannot get.
     pub async fn send(
         &self,
         assoc: AssociationHandle,

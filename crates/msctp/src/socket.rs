@@ -130,9 +130,10 @@ pub(crate) fn send_error(e: SendError) -> io::Error {
     let kind = match e {
         SendError::BufferFull => io::ErrorKind::WouldBlock,
         SendError::Closed => io::ErrorKind::NotConnected,
-        SendError::TooLarge { .. } | SendError::Empty | SendError::InvalidStream { .. } => {
-            io::ErrorKind::InvalidInput
-        }
+        SendError::TooLarge { .. }
+        | SendError::LargerThanSendBuffer { .. }
+        | SendError::Empty
+        | SendError::InvalidStream { .. } => io::ErrorKind::InvalidInput,
         SendError::UnknownDestination(_) => io::ErrorKind::AddrNotAvailable,
     };
     io::Error::new(kind, e)
@@ -281,7 +282,9 @@ impl SctpStream {
         }
     }
 
-    /// Sends one message, waiting while the send buffer is full.
+    /// Sends one message, waiting while the send buffer is full. A message
+    /// larger than the whole send buffer (`Config::send_buffer`) fails at
+    /// once with `InvalidInput` instead of waiting for room it cannot get.
     pub async fn send(&self, data: impl Into<Bytes>, info: SendInfo) -> io::Result<()> {
         let data = data.into();
         loop {

@@ -79,9 +79,11 @@ pub struct Config {
     /// Most associations an endpoint holds; INITs beyond it are answered with
     /// ABORT (Out of Resource) once their COOKIE ECHO arrives.
     pub max_associations: usize,
-    /// Control chunks (HEARTBEAT ACKs, ERRORs, …) queued at most; beyond it
-    /// new ones are dropped, so a peer flooding us with heartbeats cannot
-    /// grow memory when the driver does not drain.
+    /// Control chunks (HEARTBEAT ACKs, ERRORs, …) queued at most per
+    /// association, and stateless answers (INIT ACKs, out-of-the-blue
+    /// replies) queued at most per endpoint; beyond it new ones are
+    /// dropped, so a peer flooding us cannot grow memory when the driver
+    /// does not drain.
     pub max_control_chunks: usize,
     /// Events queued for the application at most; beyond it the oldest are
     /// dropped and counted.

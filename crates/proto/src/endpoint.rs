@@ -75,6 +75,9 @@ pub struct EndpointStats {
     pub bad_cookies: u64,
     /// Stale cookies answered with a Stale Cookie error.
     pub stale_cookies: u64,
+    /// Stateless answers not queued because `max_control_chunks` of them
+    /// were waiting already.
+    pub responses_dropped: u64,
     /// ICMP errors that matched an association and were acted on.
     pub icmp_accepted: u64,
     /// ICMP errors ignored: no matching association, or the quoted ports or
@@ -370,6 +373,13 @@ impl Endpoint {
             },
             chunks: vec![chunk],
         };
+        if self.responses.len() >= self.config.max_control_chunks {
+            // Bounded: a flood of INITs or out-of-the-blue packets that the
+            // driver does not drain costs no more than this; the rest go
+            // unanswered (every one of them may be retransmitted).
+            self.stats.responses_dropped += 1;
+            return;
+        }
         self.responses.push_back(Transmit {
             source: local,
             destination: remote,

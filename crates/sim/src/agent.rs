@@ -128,6 +128,23 @@ pub trait Agent {
     fn poll_timeout(&mut self) -> Option<Instant>;
     /// The deadline returned by [`Agent::poll_timeout`] has been reached.
     fn handle_timeout(&mut self, now: Instant);
+    /// The agent was placed on a host: `sources` tells, for each
+    /// destination, the host's addresses on the link its route uses, and
+    /// stays up to date as the topology changes. Agents that choose source
+    /// addresses should use it; the default ignores it.
+    fn attach(&mut self, sources: crate::sources::SourceTable) {
+        let _ = sources;
+    }
+    /// True if every datagram this agent sends leaves from its address on
+    /// the link the route to its destination uses; the wire check then
+    /// verifies it. False by default: scripted agents may model peers that
+    /// do otherwise (usrsctp in raw mode sends everything from one address).
+    fn follows_routing(&self) -> bool {
+        false
+    }
+    /// The host's routes changed (the table given to [`Agent::attach`] is
+    /// already up to date): re-read it.
+    fn routes_changed(&mut self) {}
 }
 
 /// An [`Agent`] that can be downcast to its concrete type; implemented for

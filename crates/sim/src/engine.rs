@@ -166,7 +166,20 @@ impl Sim {
             }
         }
         match self.hosts[host.0].routes.get(&datagram.dst).copied() {
-            Some((link, dir)) => self.enter(link, dir, datagram),
+            Some((link, dir)) => {
+                if self.config.check_wire && self.hosts[host.0].follows_routing {
+                    // The source must be one of our addresses on the link
+                    // the datagram leaves by (when we have one of its
+                    // family there): what a real network does with a
+                    // wrong source is send the replies over another link.
+                    let near = &self.links[link.0].ends[dir.index()].addrs;
+                    let family = near.iter().any(|a| a.is_ipv4() == datagram.src.is_ipv4());
+                    if family && !near.contains(&datagram.src) {
+                        self.wire_error(host, &datagram, WireErrorKind::SourceNotOnLink);
+                    }
+                }
+                self.enter(link, dir, datagram)
+            }
             None => {
                 self.hosts[host.0].stats.no_route += 1;
                 let kind = LogKind::Dropped {

@@ -76,6 +76,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sctp;
 mod sim;
+pub mod sources;
 pub mod stats;
 mod topology;
 mod wire_check;

@@ -214,7 +214,29 @@ impl Sim {
                 host.routes.entry(*addr).or_insert((id, dir));
             }
         }
+        self.refresh_sources(a.0);
+        self.refresh_sources(b.0);
         id
+    }
+
+    /// Rebuilds `host`'s source table from its routes.
+    fn refresh_sources(&mut self, host: HostId) {
+        let table = self.hosts[host.0]
+            .routes
+            .iter()
+            .map(|(dst, (link, dir))| {
+                let near = match dir {
+                    Direction::AToB => 0,
+                    Direction::BToA => 1,
+                };
+                (*dst, self.links[link.0].ends[near].addrs.clone())
+            })
+            .collect();
+        self.hosts[host.0].sources.replace(table);
+        if let Some(agent) = self.hosts[host.0].agent.as_mut() {
+            agent.routes_changed();
+            self.mark_dirty(host);
+        }
     }
 
     /// The host that owns `addr`, if any.
@@ -248,12 +270,14 @@ impl Sim {
     pub fn set_route(&mut self, host: HostId, dst: IpAddr, link: LinkId) {
         let dir = self.direction_from(link, host);
         self.hosts[host.0].routes.insert(dst, (link, dir));
+        self.refresh_sources(host);
     }
 
     /// Removes the route of `host` to `dst`: datagrams to it are dropped as
     /// `NoRoute`.
     pub fn remove_route(&mut self, host: HostId, dst: IpAddr) {
         self.hosts[host.0].routes.remove(&dst);
+        self.refresh_sources(host);
     }
 
     /// The link and direction `host` sends datagrams for `dst` over.
@@ -397,7 +421,9 @@ impl Sim {
     }
 
     /// Places an already boxed agent on `host`.
-    pub fn set_boxed_agent(&mut self, host: HostId, agent: Box<dyn AnyAgent>) {
+    pub fn set_boxed_agent(&mut self, host: HostId, mut agent: Box<dyn AnyAgent>) {
+        agent.attach(self.hosts[host.0].sources.clone());
+        self.hosts[host.0].follows_routing = agent.follows_routing();
         self.hosts[host.0].agent = Some(agent);
         self.mark_dirty(host);
     }

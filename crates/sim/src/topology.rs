@@ -44,6 +44,10 @@ pub(crate) struct Host {
     pub(crate) addrs: Vec<IpAddr>,
     /// Destination address → link and direction to send it over.
     pub(crate) routes: HashMap<IpAddr, (LinkId, Direction)>,
+    /// Destination → our addresses on the routed link, shared with the agent.
+    pub(crate) sources: crate::sources::SourceTable,
+    /// The agent promised to follow routing ([`crate::Agent::follows_routing`]).
+    pub(crate) follows_routing: bool,
     /// `None` while the agent is being driven (or when there is none).
     pub(crate) agent: Option<Box<dyn AnyAgent>>,
     /// The deadline the agent last asked for.
@@ -63,6 +67,8 @@ impl Host {
             name: name.to_owned(),
             addrs: Vec::new(),
             routes: HashMap::new(),
+            sources: crate::sources::SourceTable::default(),
+            follows_routing: false,
             agent: None,
             deadline: None,
             timer_queued: None,

@@ -17,6 +17,10 @@ pub enum WireErrorKind {
     Parse(msctp_wire::Error),
     /// Source and destination are of different address families.
     MixedFamilies,
+    /// The source is not one of the sending host's addresses on the link
+    /// the datagram was routed over (DESIGN.md: the source is the address
+    /// routing uses for the destination).
+    SourceNotOnLink,
 }
 
 impl fmt::Display for WireErrorKind {
@@ -25,6 +29,9 @@ impl fmt::Display for WireErrorKind {
             WireErrorKind::Parse(e) => write!(f, "SCTP packet does not parse: {e}"),
             WireErrorKind::MixedFamilies => {
                 f.write_str("source and destination are of different address families")
+            }
+            WireErrorKind::SourceNotOnLink => {
+                f.write_str("the source is not the host's address on the link the route uses")
             }
         }
     }

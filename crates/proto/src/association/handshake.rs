@@ -432,6 +432,7 @@ impl Association {
             max_gap_blocks: self.config.max_gap_blocks,
             max_dup_tsns: self.config.max_dup_tsns,
             max_tsns_ahead: self.config.max_tsns_ahead,
+            ..ReceiveConfig::default()
         }
     }
 

@@ -14,14 +14,14 @@ use bytes::{BufMut, Bytes, BytesMut};
 use msctp_wire::Chunk;
 use msctp_wire::chunk::Heartbeat;
 
-use super::Association;
+use super::{Association, State};
 use crate::event::Event;
-use crate::path::{PathState, Probe};
+use crate::path::{Expired, PathState};
 
-struct HeartbeatInfo {
-    nonce: u64,
-    sent_us: u64,
-    address: IpAddr,
+pub(crate) struct HeartbeatInfo {
+    pub nonce: u64,
+    pub sent_us: u64,
+    pub address: IpAddr,
 }
 
 impl HeartbeatInfo {
@@ -42,7 +42,7 @@ impl HeartbeatInfo {
         b.freeze()
     }
 
-    fn decode(b: &[u8]) -> Option<Self> {
+    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
         let nonce = u64::from_be_bytes(b.get(0..8)?.try_into().ok()?);
         let sent_us = u64::from_be_bytes(b.get(8..16)?.try_into().ok()?);
         let address = match b.get(16)? {
@@ -59,22 +59,18 @@ impl HeartbeatInfo {
 }
 
 impl Association {
-    /// Schedules the first heartbeats once the association is up: unconfirmed
-    /// addresses are probed at once, paced by HB.Max.Burst per RTO (RFC 9260
-    /// §5.4); confirmed ones after one heartbeat interval (§8.3).
+    /// Schedules the first heartbeats once the association is up:
+    /// unconfirmed addresses are probed at once, paced by HB.Max.Burst per
+    /// RTO (RFC 9260 §5.4, see [`Association::on_heartbeat_timer`]);
+    /// confirmed ones after one heartbeat interval (§8.3).
     pub(crate) fn start_heartbeats(&mut self, now: Instant) {
-        let burst = self.config.hb_max_burst.max(1) as usize;
-        let mut unconfirmed = 0usize;
         for i in 0..self.paths.len() {
-            let at = if self.paths.get(i).state == PathState::Unconfirmed {
-                let rto = self.paths.get(i).rto();
-                let slot = (unconfirmed / burst) as u32;
-                unconfirmed += 1;
-                now + rto * slot
-            } else {
+            let at = if self.paths.get(i).is_confirmed() {
                 self.next_heartbeat_time(now, i)
+            } else {
+                now
             };
-            self.paths.get_mut(i).hb_timer.set(at);
+            self.paths.get_mut(i).monitor.schedule(at);
         }
     }
 
@@ -91,53 +87,87 @@ impl Association {
         now + self.config.hb_interval + rto / 2 + Duration::from_micros(jitter)
     }
 
-    /// The heartbeat timer of path `i` fired.
-    pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, i: usize) {
-        if !self.is_established() && self.state != super::State::ShutdownAckSent {
+    /// True if path `p` has data outstanding or marked for retransmission
+    /// to it: then its T3-rtx timer probes it (RFC 9260 §6.3.3, §8.2) and
+    /// heartbeats stay away (RFC 7829 §5 probes a PF destination with
+    /// heartbeats only when no data is being sent there).
+    fn data_outstanding_on(&self, p: usize) -> bool {
+        self.paths.get(p).t3_rtx.is_running()
+            || self
+                .out
+                .outstanding
+                .iter()
+                .any(|c| !c.acked && c.retransmit && c.retransmit_path == p)
+    }
+
+    /// The heartbeat timer of path `i` fired (only while ESTABLISHED: RFC
+    /// 9260 §8.3 and §9.2, no heartbeats once a shutdown has started).
+    pub(crate) fn on_heartbeat_timer(&mut self, now: Instant, i: usize, expired: Expired) {
+        if self.state != State::Established {
             return;
         }
-        if self.paths.get_mut(i).probe.take().is_some() {
-            // RFC 9260 §8.3: a HEARTBEAT not acknowledged within one RTO
-            // counts as an error for its destination, and the RTO backs off.
-            self.paths.get_mut(i).rtt.back_off();
-            self.count_path_error(i, now);
+        let outstanding = self.data_outstanding_on(i);
+        if let Expired::ProbeLost(probe) = expired {
             // RFC 9260 §8.1: unanswered heartbeats on the path in use for
-            // data count against the association.
-            if i == self.paths.data_destination(None) && self.paths.get(i).is_confirmed() {
+            // data count against the association (judged before this loss
+            // moves data elsewhere); §8.3: a HEARTBEAT not acknowledged
+            // within one RTO counts one error for its destination, whose
+            // RTO backs off, unless T3-rtx already drives that path.
+            let data_path =
+                i == self.paths.data_destination(None) && self.paths.get(i).is_confirmed();
+            let loss = self.paths.get_mut(i).on_probe_lost(probe, outstanding);
+            self.report_path_transition(i, loss.transition);
+            if loss.counted && data_path {
                 self.count_association_error();
-            }
-            if self.is_closed() {
-                return;
+                if self.is_closed() {
+                    return;
+                }
             }
         }
         let path = self.paths.get(i);
-        let idle = path
-            .cc
-            .last_data_sent
-            .is_none_or(|t| now.saturating_duration_since(t) >= self.config.hb_interval);
-        let send = match path.state {
-            // RFC 9260 §5.4, RFC 7829 §5: probe every RTO until answered.
-            PathState::Unconfirmed | PathState::PotentiallyFailed | PathState::Inactive => true,
-            // RFC 9260 §8.3: only idle destinations are heartbeated.
-            PathState::Active => idle && path.t3_rtx.deadline().is_none(),
+        let send = match path.state() {
+            // RFC 9260 §5.4: probe every RTO (backed off) until answered.
+            PathState::Unconfirmed => true,
+            // RFC 7829 §5: a PF destination is probed every RTO, unless data
+            // is outstanding there (T3-rtx probes it then).
+            PathState::PotentiallyFailed => !outstanding,
+            // RFC 9260 §8.3: only idle destinations are heartbeated, once per
+            // RTO + HB.interval (an inactive one too: §8.3 keeps sending
+            // HEARTBEATs to it, at this rate, not with every retransmission).
+            PathState::Active | PathState::Inactive => {
+                !outstanding && path.idle(now, self.config.hb_interval)
+            }
         };
-        if send {
-            self.send_heartbeat(now, i);
-            let rto = self.paths.get(i).rto();
-            self.paths.get_mut(i).hb_timer.set(now + rto);
-        } else {
-            let at = self.next_heartbeat_time(now, i);
-            self.paths.get_mut(i).hb_timer.set(at);
+        if !send {
+            let at = if path.monitor.is_potentially_failed() {
+                now + path.rto()
+            } else {
+                self.next_heartbeat_time(now, i)
+            };
+            self.paths.get_mut(i).monitor.schedule(at);
+            return;
         }
+        if !path.is_confirmed() {
+            // RFC 9260 §5.4: at most HB.Max.Burst unconfirmed addresses are
+            // probed per RTO, first round and retries alike.
+            let rto = path.rto();
+            let burst = self.config.hb_max_burst;
+            if let Err(at) = self.paths.unconfirmed_probe_slot(now, rto, burst) {
+                self.paths.get_mut(i).monitor.schedule(at);
+                return;
+            }
+            self.paths.on_unconfirmed_probe_sent(now, burst);
+        }
+        self.send_heartbeat(now, i);
     }
 
+    /// Sends a HEARTBEAT with a fresh nonce to path `i`; its timer becomes
+    /// the probe's timeout, one RTO (RFC 9260 §8.3).
     fn send_heartbeat(&mut self, now: Instant, i: usize) {
         let nonce = self.rng.next_u64();
         let path = self.paths.get_mut(i);
-        path.probe = Some(Probe {
-            nonce,
-            sent_at: now,
-        });
+        let rto = path.rto();
+        path.monitor.on_probe_sent(now, nonce, rto);
         path.counters.heartbeats_sent += 1;
         let info = HeartbeatInfo {
             nonce,
@@ -153,6 +183,19 @@ impl Association {
         );
     }
 
+    /// RFC 7829 §5: path `p` just counted an error (T3-rtx, T2-shutdown, an
+    /// ICMP error); a potentially-failed path is probed with a heartbeat at
+    /// once (the timer decides whether data outstanding there makes that
+    /// unnecessary) and every RTO after. Other states keep their schedule:
+    /// an inactive path is heartbeated at the §8.3 rate, not with every
+    /// retransmission.
+    pub(crate) fn probe_after_error(&mut self, now: Instant, p: usize) {
+        let m = &mut self.paths.get_mut(p).monitor;
+        if m.is_potentially_failed() && !m.probe_outstanding() {
+            m.schedule(now);
+        }
+    }
+
     /// RFC 9260 §8.3: answer a HEARTBEAT with a HEARTBEAT ACK carrying the
     /// same info, to the address it came from (§6.4).
     pub(crate) fn on_heartbeat(&mut self, local: IpAddr, remote: IpAddr, hb: Heartbeat) {
@@ -161,7 +204,10 @@ impl Association {
         self.queue_control(self.reply_dest(remote), Chunk::HeartbeatAck(hb));
     }
 
-    /// RFC 9260 §8.3, §5.4: a HEARTBEAT ACK arrived.
+    /// RFC 9260 §8.3, §5.4: a HEARTBEAT ACK arrived. It confirms and
+    /// revives only the path named in its Heartbeat Info, and only with
+    /// the nonce of the probe in flight there; where the packet came from
+    /// proves nothing (a source address can be forged).
     pub(crate) fn on_heartbeat_ack(&mut self, now: Instant, hb: &Heartbeat) {
         let Some(info) = HeartbeatInfo::decode(&hb.info) else {
             return;
@@ -170,26 +216,17 @@ impl Association {
             return;
         };
         let path = self.paths.get_mut(i);
-        // Only the nonce of the probe in flight confirms (RFC 9260 §5.4).
-        match path.probe {
-            Some(p) if p.nonce == info.nonce => {}
-            _ => return,
-        }
-        let probe = path.probe.take().unwrap_or(Probe {
-            nonce: 0,
-            sent_at: now,
-        });
-        let rtt = now.saturating_duration_since(probe.sent_at);
+        let Some((rtt, transition)) = path.monitor.on_probe_acked(now, info.nonce) else {
+            return;
+        };
         path.rtt.sample(rtt);
-        path.last_hb_rtt = Some(rtt);
-        path.error_count = 0;
         path.counters.heartbeat_acks += 1;
         let address = path.remote;
         // RFC 9260 §8.1: a HEARTBEAT ACK resets the association error count.
         self.error_count = 0;
-        self.set_path_state(i, PathState::Active);
+        self.report_path_transition(i, transition);
         self.push_event(Event::HeartbeatAcked { address, rtt });
         let at = self.next_heartbeat_time(now, i);
-        self.paths.get_mut(i).hb_timer.set(at);
+        self.paths.get_mut(i).monitor.schedule(at);
     }
 }

@@ -9,7 +9,6 @@ use std::time::Instant;
 use super::{Association, State};
 use crate::event::{AssociationChange, CloseReason};
 use crate::icmp::IcmpKind;
-use crate::path::PathState;
 
 /// Smallest PMTU accepted from a Packet Too Big (the IPv6 minimum MTU,
 /// RFC 8200 §5; an IPv4 report below it is not believed).
@@ -22,7 +21,7 @@ impl Association {
             return;
         };
         match kind {
-            IcmpKind::ProtocolUnreachable if self.paths.get(p).state == PathState::Unconfirmed => {
+            IcmpKind::ProtocolUnreachable if !self.paths.get(p).is_confirmed() => {
                 // A probe of an address never confirmed hit a host without
                 // SCTP there (or, over UDP, a port without it): that address
                 // is simply not the peer's (RFC 9260 §5.4); the association
@@ -83,18 +82,10 @@ impl Association {
         }
         let path = self.paths.get_mut(p);
         let rto = path.rto();
-        if path
-            .last_icmp_error
-            .is_some_and(|t| now.saturating_duration_since(t) < rto)
-        {
+        let Some(t) = path.monitor.on_icmp_unreachable(now, rto) else {
             return;
-        }
-        path.last_icmp_error = Some(now);
-        if path.state == PathState::Active && self.config.pf_max_retrans.is_some() {
-            // SCTP-PF: potentially failed at once, whatever the threshold.
-            self.set_path_state(p, PathState::PotentiallyFailed);
-        }
-        self.count_path_error(p, now);
+        };
+        self.report_path_transition(p, t);
         if self.is_closed() {
             return;
         }
@@ -104,9 +95,7 @@ impl Association {
             self.mark_for_retransmission(p, target);
             self.paths.get_mut(p).t3_rtx.stop();
         }
-        // Probe the failed path at once and every RTO after.
-        if self.paths.get(p).probe.is_none() {
-            self.paths.get_mut(p).hb_timer.set(now);
-        }
+        // Probe the failed path at once and every RTO after (RFC 7829 §5).
+        self.probe_after_error(now, p);
     }
 }

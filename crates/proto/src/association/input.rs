@@ -55,6 +55,7 @@ impl Association {
             return false;
         };
         let mut accepted = skip_first;
+        let datagram_len = packet.len();
         if let Some(i) = self.paths.find(remote) {
             let c = &mut self.paths.get_mut(i).counters;
             c.packets_received += 1;
@@ -98,7 +99,7 @@ impl Association {
                     }
                     data_seen = true;
                     immediate |= d.immediate;
-                    match self.on_data(now, remote, &d) {
+                    match self.on_data(now, remote, &d, datagram_len) {
                         Some(true) => immediate = true,
                         Some(false) => {}
                         None => return accepted,
@@ -191,17 +192,20 @@ impl Association {
         }
     }
 
-    /// One DATA chunk. Returns `Some(immediate)` (whether a SACK must go at
-    /// once), or `None` if the association was aborted.
+    /// One DATA chunk, whose payload is a view of the `datagram_len`-byte
+    /// packet buffer (the receiver charges what it keeps alive). Returns
+    /// `Some(immediate)` (whether a SACK must go at once), or `None` if the
+    /// association was aborted.
     fn on_data(
         &mut self,
         _now: Instant,
         from: IpAddr,
         d: &msctp_wire::chunk::Data,
+        datagram_len: usize,
     ) -> Option<bool> {
         let recv = self.recv.as_mut()?;
         recv.set_source(from);
-        let outcome = recv.on_data(d);
+        let outcome = recv.on_data(d, datagram_len);
         match outcome {
             DataOutcome::Accepted | DataOutcome::AcceptedAfterRenege { .. } => {
                 let now_needed = outcome.requires_immediate_sack();

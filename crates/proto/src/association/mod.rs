@@ -23,7 +23,7 @@
 //! monitoring), `shutdown` (graceful shutdown and abort).
 
 pub(crate) mod handshake;
-mod heartbeat;
+pub(crate) mod heartbeat;
 mod icmp;
 mod input;
 mod outbound;
@@ -42,7 +42,7 @@ use msctp_wire::{Chunk, ErrorCause, Ssn, Tsn};
 
 use crate::config::Config;
 use crate::event::{AddressChange, AssociationChange, CloseReason, Event};
-use crate::path::{Path, PathInfo, PathManager, PathState, SourceSelector};
+use crate::path::{Path, PathInfo, PathManager, PathState, SourceSelector, Transition};
 use crate::recv::Receiver;
 use crate::rng::Rng;
 use crate::timer::earliest;
@@ -134,6 +134,18 @@ pub enum SendError {
     /// The destination is not a peer address of this association.
     #[error("{0} is not a peer address of this association")]
     UnknownDestination(IpAddr),
+    /// The message is larger than the whole send buffer, so it could never
+    /// be queued however long the caller waits.
+    #[error(
+        "message of {len} bytes is larger than the {send_buffer}-byte send buffer \
+         (Config::send_buffer); raise send_buffer or send smaller messages"
+    )]
+    LargerThanSendBuffer {
+        /// Its size.
+        len: usize,
+        /// `Config::send_buffer`.
+        send_buffer: usize,
+    },
 }
 
 /// The peer-specific values learnt at setup.
@@ -319,7 +331,7 @@ impl Association {
             .ok_or(SendError::UnknownDestination(addr))?;
         if i != self.paths.primary() {
             self.paths.set_primary(i);
-            let state = self.paths.get(i).state;
+            let state = self.paths.get(i).state();
             self.push_event(Event::PeerAddress {
                 address: addr,
                 change: AddressChange::MadePrimary,
@@ -365,16 +377,13 @@ impl Association {
 
     /// Takes the next received message, if any.
     pub fn recv(&mut self) -> Option<ReceivedMessage> {
-        let m = self.recv.as_mut()?.poll_message()?;
-        let before = self.sack.advertised_rwnd;
-        // RFC 9260 §6.2: a window update is sent when reading reopens a
-        // window that was advertised as (nearly) closed.
-        if let Some(r) = &self.recv {
-            if before < self.config.receive_window / 2
-                && r.a_rwnd() >= self.config.receive_window / 2
-            {
-                self.sack.window_update = true;
-            }
+        let r = self.recv.as_mut()?;
+        let m = r.poll_message()?;
+        // RFC 9260 §6.2: a window update goes when reading reopens a window
+        // that holds the peer back, and never for a small increase (receiver
+        // silly window syndrome avoidance, see `Receiver::window_update_due`).
+        if r.window_update_due() {
+            self.sack.window_update = true;
         }
         Some(ReceivedMessage {
             stream: m.stream,
@@ -406,10 +415,15 @@ impl Association {
         if self.state == State::Closed {
             return None;
         }
-        let paths = self
-            .paths
-            .iter()
-            .flat_map(|p| [p.t3_rtx.deadline(), p.hb_timer.deadline()]);
+        // RFC 9260 §8.3, §9.2: heartbeats only while established; once a
+        // shutdown starts only T3-rtx and T2-shutdown run.
+        let heartbeats = self.state == State::Established;
+        let paths = self.paths.iter().flat_map(|p| {
+            [
+                p.t3_rtx.deadline(),
+                p.monitor.next_timer().filter(|_| heartbeats),
+            ]
+        });
         earliest(
             [
                 self.handshake.t1.deadline(),
@@ -447,8 +461,11 @@ impl Association {
             if self.paths.get_mut(i).t3_rtx.expire(now) {
                 self.on_t3_timeout(now, i);
             }
-            if self.paths.get_mut(i).hb_timer.expire(now) {
-                self.on_heartbeat_timer(now, i);
+            if self.state != State::Established {
+                continue;
+            }
+            if let Some(expired) = self.paths.get_mut(i).monitor.expire(now) {
+                self.on_heartbeat_timer(now, i, expired);
             }
         }
     }
@@ -461,15 +478,13 @@ impl Association {
         self.events.push_back(e);
     }
 
-    /// Moves path `i` to `to`, reporting the change (RFC 9260 §8.2, RFC 7829 §7).
-    pub(crate) fn set_path_state(&mut self, i: usize, to: PathState) {
-        let p = self.paths.get_mut(i);
-        let from = p.state;
-        if from == to {
+    /// Reports a state change of path `i` that its state machine made
+    /// (RFC 6458 §6.1.2 peer address change; RFC 9260 §8.2, RFC 7829 §7).
+    pub(crate) fn report_path_transition(&mut self, i: usize, t: Option<Transition>) {
+        let Some(Transition { from, to }) = t else {
             return;
-        }
-        p.state = to;
-        let address = p.remote;
+        };
+        let address = self.paths.get(i).remote;
         let change = match to {
             PathState::Active if from == PathState::Unconfirmed => AddressChange::Confirmed,
             PathState::Active => AddressChange::Available,
@@ -543,7 +558,7 @@ impl Association {
         self.sack = sack::SackState::default();
         for p in self.paths.iter_mut() {
             p.t3_rtx.stop();
-            p.hb_timer.stop();
+            p.monitor.stop();
         }
     }
 
@@ -577,6 +592,12 @@ impl Association {
             .collect();
         for (i, local) in locals {
             self.paths.get_mut(i).local = local;
+        }
+        // Control chunks already queued leave from the new source too.
+        for ((src, dst), _) in self.control.iter_mut() {
+            if let Some(i) = self.paths.find(*dst) {
+                *src = self.paths.get(i).local;
+            }
         }
     }
 

@@ -92,8 +92,14 @@ pub(crate) struct Outbound {
     pub peer_rwnd: u32,
     /// Chunks marked for retransmission.
     pub marked: usize,
-    /// A fast retransmission waits to be sent regardless of cwnd.
-    pub fast_retransmit_pending: bool,
+    /// Paths owed one packet of retransmissions regardless of their cwnd
+    /// (RFC 9260 §6.3.3 E3 after a T3-rtx expiry, §7.2.4 for a fast
+    /// retransmit), oldest first; at most one entry per path.
+    owed: Vec<usize>,
+    /// Work done processing SACKs (gap blocks examined and outstanding
+    /// chunks visited): a peer controls the blocks, so this must stay in
+    /// proportion to them and to the outstanding chunks (RFC 9260 §3.3.4).
+    pub sack_work: u64,
 }
 
 impl Outbound {
@@ -109,7 +115,8 @@ impl Outbound {
             ssn: Vec::new(),
             peer_rwnd: 0,
             marked: 0,
-            fast_retransmit_pending: false,
+            owed: Vec::new(),
+            sack_work: 0,
         }
     }
 
@@ -133,6 +140,14 @@ impl Outbound {
             return Err(SendError::TooLarge {
                 len: data.len(),
                 max: config.max_message_size,
+            });
+        }
+        // A message the whole buffer cannot hold would wait forever for
+        // room: refuse it for good instead of asking to retry.
+        if data.len() > config.send_buffer {
+            return Err(SendError::LargerThanSendBuffer {
+                len: data.len(),
+                send_buffer: config.send_buffer,
             });
         }
         if self.buffered_bytes() + data.len() > config.send_buffer {
@@ -297,6 +312,52 @@ impl Outbound {
         true
     }
 
+    /// Path `p` is owed one packet of the earliest chunks marked for
+    /// retransmission to it, regardless of cwnd (RFC 9260 §6.3.3 E3,
+    /// §7.2.4).
+    pub fn owe_packet(&mut self, p: usize) {
+        if !self.owed.contains(&p) {
+            self.owed.push(p);
+        }
+    }
+
+    /// Consumes the packet owed to path `p`, if any.
+    pub fn take_owed(&mut self, p: usize) -> bool {
+        match self.owed.iter().position(|&q| q == p) {
+            Some(i) => {
+                self.owed.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True if path `p` is owed a packet of retransmissions.
+    pub fn is_owed(&self, p: usize) -> bool {
+        self.owed.contains(&p)
+    }
+
+    /// The oldest path owed a packet that still has chunks marked for it;
+    /// entries with nothing left to send are dropped.
+    pub fn first_owed(&mut self) -> Option<usize> {
+        while let Some(&p) = self.owed.first() {
+            if self.has_marked_for(p) {
+                return Some(p);
+            }
+            self.owed.remove(0);
+        }
+        None
+    }
+
+    /// True if some chunk is marked for retransmission to path `p`.
+    pub fn has_marked_for(&self, p: usize) -> bool {
+        self.marked > 0
+            && self
+                .outstanding
+                .iter()
+                .any(|c| c.retransmit && c.retransmit_path == p)
+    }
+
     /// The highest TSN sent.
     pub fn highest_sent(&self) -> Tsn {
         Tsn(self.next_tsn.0.wrapping_sub(1))
@@ -324,6 +385,7 @@ impl Outbound {
         self.outstanding_bytes = 0;
         self.unacked = 0;
         self.marked = 0;
+        self.owed.clear();
         out
     }
 }

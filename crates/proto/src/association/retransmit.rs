@@ -7,7 +7,6 @@ use std::time::Instant;
 use msctp_wire::Tsn;
 
 use super::Association;
-use crate::path::PathState;
 
 impl Association {
     /// RFC 9260 §6.3.3: T3-rtx expired for path `p`.
@@ -28,8 +27,13 @@ impl Association {
         // when the peer is multi-homed.
         let target = self.paths.alternate(p).unwrap_or(p);
         // E3: every outstanding chunk sent to this destination is marked for
-        // retransmission.
+        // retransmission; the earliest that fit in one packet go at once to
+        // the chosen destination whatever its cwnd, the rest as its cwnd
+        // allows (see `bundle_retransmissions`).
         self.mark_for_retransmission(p, target);
+        if self.out.has_marked_for(target) {
+            self.out.owe_packet(target);
+        }
         self.count_association_error();
     }
 
@@ -55,8 +59,9 @@ impl Association {
     }
 
     /// RFC 9260 §7.2.4: the chunks `tsns` reached three miss indications.
-    pub(crate) fn fast_retransmit(&mut self, _now: Instant, tsns: &[Tsn]) {
+    pub(crate) fn fast_retransmit(&mut self, now: Instant, tsns: &[Tsn]) {
         let highest = self.out.highest_sent();
+        let earliest = self.earliest_in_flight_per_path();
         for &tsn in tsns {
             let Some(i) = self.out.index_of(tsn) else {
                 continue;
@@ -77,35 +82,25 @@ impl Association {
             }
             // Enter fast recovery on this destination (once per recovery).
             self.paths.get_mut(p).cc.on_fast_retransmit(highest);
-            self.out.fast_retransmit_pending = true;
+            // §7.2.4 step 3: one packet of the earliest marked chunks goes
+            // regardless of cwnd.
+            self.out.owe_packet(p);
+            // §7.2.4 step 4: T3-rtx restarts when the first outstanding
+            // chunk sent to the destination is the one retransmitted.
+            if earliest.get(p).copied().flatten() == Some(tsn) {
+                let path = self.paths.get_mut(p);
+                let rto = path.rto();
+                path.t3_rtx.set(now + rto);
+            }
         }
     }
 
-    /// Counts an error against path `p` (a T3-rtx expiry or an unanswered
-    /// HEARTBEAT) and moves it to PF (RFC 7829 §5) or inactive (RFC 9260
-    /// §8.2) past the thresholds.
+    /// Counts an error against path `p` (a T3-rtx or T2-shutdown expiry)
+    /// in its state machine, which moves it to PF (RFC 7829 §5) or inactive
+    /// (RFC 9260 §8.2) past the thresholds, and probes it if PF.
     pub(crate) fn count_path_error(&mut self, p: usize, now: Instant) {
-        let path = self.paths.get_mut(p);
-        path.error_count += 1;
-        let errors = path.error_count;
-        let state = path.state;
-        if state == PathState::Unconfirmed {
-            return;
-        }
-        if errors > self.config.path_max_retrans {
-            self.set_path_state(p, PathState::Inactive);
-        } else if self.config.pf_max_retrans.is_some_and(|pf| errors > pf)
-            && state == PathState::Active
-        {
-            self.set_path_state(p, PathState::PotentiallyFailed);
-        }
-        let path = self.paths.get(p);
-        if path.state != PathState::Active && path.probe.is_none() {
-            // RFC 7829 §5: a PF path is probed with heartbeats every RTO;
-            // an inactive one keeps being probed too (RFC 9260 §8.3).
-            let rto = path.rto();
-            let _ = rto;
-            self.paths.get_mut(p).hb_timer.set(now);
-        }
+        let t = self.paths.get_mut(p).monitor.on_timeout_error();
+        self.report_path_transition(p, t);
+        self.probe_after_error(now, p);
     }
 }

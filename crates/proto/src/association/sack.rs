@@ -13,11 +13,10 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use msctp_wire::Tsn;
-use msctp_wire::chunk::Sack;
+use msctp_wire::chunk::{GapBlock, Sack};
 
 use super::{Association, State};
 use crate::event::Event;
-use crate::path::PathState;
 use crate::timer::Timer;
 
 /// Receiver-side SACK bookkeeping.
@@ -112,26 +111,17 @@ impl Association {
         if self.paths.is_empty() {
             return None;
         }
-        let latest = self.sack.reply_to.and_then(|r| self.paths.find(r));
-        let i = match latest {
-            Some(i) if self.paths.get(i).is_active() => i,
-            _ => {
-                let d = self.paths.data_destination(None);
-                match latest {
-                    Some(i)
-                        if !self.paths.get(d).is_confirmed()
-                            && self.paths.get(i).is_confirmed() =>
-                    {
-                        i
-                    }
-                    _ => d,
-                }
-            }
+        let i = match self.sack.reply_to {
+            Some(from) => self.paths.reply_path(from),
+            None => self.paths.data_destination(None),
         };
         Some(self.dest_of(i))
     }
 
     /// Sender side: processes a SACK (RFC 9260 §6.2.1).
+    ///
+    /// The work is O(b·log b + n) for b gap blocks and n outstanding chunks,
+    /// whatever TSN ranges the blocks claim (a peer controls them).
     pub(crate) fn on_sack(&mut self, now: Instant, sack: &Sack) {
         let cum = sack.cum_tsn_ack;
         // RFC 9260 §6.2.1 D.i: a SACK older than the ack point is dropped.
@@ -157,8 +147,14 @@ impl Association {
         let mut highest_newly_acked: Option<Tsn> = None;
         let cum_advanced = cum > self.out.cum_ack;
 
+        // RFC 9260 §6.3.2 R3: the earliest outstanding TSN sent to each
+        // path before this SACK; T3-rtx restarts only if it is acknowledged.
+        let earliest = self.earliest_in_flight_per_path();
+        let mut earliest_acked = vec![false; npaths];
+
         // Cumulatively acknowledged chunks.
         for c in self.out.pop_acked(cum) {
+            self.out.sack_work += 1;
             let p = c.path;
             if !c.acked {
                 acked_bytes[p] += c.size();
@@ -172,50 +168,71 @@ impl Association {
             if c.in_flight {
                 self.paths.get_mut(p).cc.on_removed(c.size());
             }
+            if earliest[p] == Some(c.data.tsn) {
+                earliest_acked[p] = true;
+            }
             cum_advanced_on[p] = true;
         }
 
-        // Gap ack blocks (RFC 9260 §3.3.4): TSNs cum+start ..= cum+end.
-        let mut in_gap = vec![false; self.out.outstanding.len()];
-        for g in &sack.gap_blocks {
-            if g.start == 0 || g.end < g.start {
+        // Gap ack blocks (RFC 9260 §3.3.4): TSNs cum+start ..= cum+end,
+        // clamped to the outstanding chunks, sorted and merged.
+        let n = self.out.outstanding.len();
+        let ranges = gap_ranges(&sack.gap_blocks, n);
+        self.out.sack_work += sack.gap_blocks.len() as u64;
+        let mut next_range = 0;
+        // Chunks the peer reneged on in this SACK (RFC 9260 §6.2.1 D.iv).
+        let mut reneged: Vec<usize> = Vec::new();
+        for i in 0..n {
+            self.out.sack_work += 1;
+            // Offset of outstanding[i] from the cumulative ack.
+            let off = i as u64 + 1;
+            while next_range < ranges.len() && u64::from(ranges[next_range].1) < off {
+                next_range += 1;
+            }
+            let gap = ranges
+                .get(next_range)
+                .is_some_and(|&(s, _)| u64::from(s) <= off);
+            let was_acked = self.out.outstanding[i].acked;
+            if gap == was_acked {
                 continue;
             }
-            for off in g.start..=g.end {
-                let tsn = cum.add(u32::from(off));
-                if let Some(i) = self.out.index_of(tsn) {
-                    in_gap[i] = true;
-                }
-            }
-        }
-        for (i, &gap) in in_gap.iter().enumerate() {
-            let was_acked = self.out.outstanding[i].acked;
-            if gap != was_acked {
-                self.out.set_acked(i, gap);
-            }
+            self.out.set_acked(i, gap);
             let c = &mut self.out.outstanding[i];
-            if gap && !was_acked {
-                acked_bytes[c.path] += c.size();
+            let p = c.path;
+            if gap {
+                acked_bytes[p] += c.size();
                 newly_acked_any = true;
                 highest_newly_acked = Some(match highest_newly_acked {
                     Some(h) if h > c.data.tsn => h,
                     _ => c.data.tsn,
                 });
                 if c.transmissions == 1 && !c.retransmit {
-                    rtt_sample[c.path] = Some(c.sent_at);
+                    rtt_sample[p] = Some(c.sent_at);
+                }
+                if earliest[p] == Some(c.data.tsn) {
+                    earliest_acked[p] = true;
                 }
                 if c.in_flight {
                     c.in_flight = false;
-                    self.paths.get_mut(c.path).cc.on_removed(c.size());
+                    let size = c.size();
+                    self.paths.get_mut(p).cc.on_removed(size);
                 }
+                let c = &mut self.out.outstanding[i];
                 if c.retransmit {
                     c.retransmit = false;
                     self.out.marked -= 1;
                 }
+            } else {
+                // RFC 9260 §6.2.1 D.iv, §6.3.2 R4: gap-acked before, not
+                // now: the peer reneged. The chunk is outstanding again and
+                // counts in flight on the destination it was last sent to;
+                // it gets one miss indication, and T3-rtx runs there (below).
+                c.in_flight = true;
+                c.misses += 1;
+                let size = c.size();
+                self.paths.get_mut(p).cc.on_reneged(size);
+                reneged.push(i);
             }
-            // A chunk gap-acked before but not now: the peer reneged (RFC
-            // 9260 §6.2.1); `set_acked` made it outstanding again, and it is
-            // retransmitted when T3-rtx expires.
         }
 
         // RFC 9260 §6.2.1: rwnd = a_rwnd - bytes still outstanding.
@@ -236,11 +253,17 @@ impl Association {
         } else {
             highest_newly_acked
         };
+        let mut fast = Vec::new();
         if let Some(limit) = limit {
-            let mut fast = Vec::new();
-            for c in self.out.outstanding.iter_mut() {
+            let mut reneged_here = reneged.iter().peekable();
+            for (i, c) in self.out.outstanding.iter_mut().enumerate() {
+                self.out.sack_work += 1;
                 if c.data.tsn >= limit {
                     break;
+                }
+                if reneged_here.next_if_eq(&&i).is_some() {
+                    // Its one miss indication was counted above.
+                    continue;
                 }
                 if c.acked || c.retransmit {
                     continue;
@@ -250,9 +273,15 @@ impl Association {
                     fast.push(c.data.tsn);
                 }
             }
-            if !fast.is_empty() {
-                self.fast_retransmit(now, &fast);
+        }
+        for &i in &reneged {
+            let c = &self.out.outstanding[i];
+            if c.misses >= 3 && !c.fast_retransmitted {
+                fast.push(c.data.tsn);
             }
+        }
+        if !fast.is_empty() {
+            self.fast_retransmit(now, &fast);
         }
 
         // RTT, errors and congestion windows per path.
@@ -265,11 +294,8 @@ impl Association {
                 // RFC 9260 §8.3: an acknowledged chunk clears the error
                 // counter of the destination it was last sent to; RFC 7829
                 // §5: a PF destination becomes active again.
-                let path = self.paths.get_mut(p);
-                path.error_count = 0;
-                if path.state == PathState::PotentiallyFailed || path.state == PathState::Inactive {
-                    self.set_path_state(p, PathState::Active);
-                }
+                let t = self.paths.get_mut(p).monitor.on_data_acked();
+                self.report_path_transition(p, t);
             }
             let path = self.paths.get_mut(p);
             if acked_bytes[p] > 0 || cum_advanced_on[p] {
@@ -284,19 +310,22 @@ impl Association {
             self.error_count = 0;
         }
 
-        // RFC 9260 §6.3.2 R2/R3: per path, stop T3-rtx when nothing is
-        // outstanding there; restart it when the earliest outstanding chunk
-        // there was acknowledged.
+        // RFC 9260 §6.3.2 per path: R2, stop T3-rtx when nothing sent there
+        // is outstanding; R3, restart it when the earliest outstanding TSN
+        // sent there was acknowledged; R4 (and R1's invariant), start it if
+        // data is outstanding there (a renege) and it is not running.
+        let mut in_flight_on = vec![false; npaths];
+        for c in &self.out.outstanding {
+            self.out.sack_work += 1;
+            if c.in_flight {
+                in_flight_on[c.path] = true;
+            }
+        }
         for p in 0..npaths {
-            let outstanding_here = self
-                .out
-                .outstanding
-                .iter()
-                .any(|c| c.path == p && c.in_flight);
             let path = self.paths.get_mut(p);
-            if !outstanding_here {
+            if !in_flight_on[p] {
                 path.t3_rtx.stop();
-            } else if cum_advanced_on[p] || acked_bytes[p] > 0 {
+            } else if earliest_acked[p] || !path.t3_rtx.is_running() {
                 let rto = path.rtt.rto();
                 path.t3_rtx.set(now + rto);
             }
@@ -308,5 +337,80 @@ impl Association {
             }
             self.on_all_acked(now);
         }
+    }
+
+    /// The lowest TSN in flight on each path (RFC 9260 §6.3.2 R3).
+    pub(crate) fn earliest_in_flight_per_path(&mut self) -> Vec<Option<Tsn>> {
+        let mut earliest = vec![None; self.paths.len()];
+        let mut missing = earliest.len();
+        for c in &self.out.outstanding {
+            if missing == 0 {
+                break;
+            }
+            self.out.sack_work += 1;
+            if c.in_flight && earliest[c.path].is_none() {
+                earliest[c.path] = Some(c.data.tsn);
+                missing -= 1;
+            }
+        }
+        earliest
+    }
+}
+
+/// The gap ack blocks of a SACK as sorted, disjoint, inclusive offset
+/// ranges within `1..=n` (`n` chunks outstanding after the cumulative ack).
+///
+/// RFC 9260 §3.3.4: a block covers offsets start..=end from the cumulative
+/// TSN ack. Blocks with start 0 or end < start are malformed, and blocks
+/// wholly beyond the highest TSN sent acknowledge nothing: both are ignored
+/// without affecting the others. Blocks reaching past the highest TSN sent
+/// are clamped to it; overlapping or unsorted blocks are merged. O(b log b).
+pub(crate) fn gap_ranges(blocks: &[GapBlock], n: usize) -> Vec<(u16, u16)> {
+    let max = u16::try_from(n).unwrap_or(u16::MAX);
+    let mut v: Vec<(u16, u16)> = blocks
+        .iter()
+        .filter(|g| g.start != 0 && g.end >= g.start && g.start <= max)
+        .map(|g| (g.start, g.end.min(max)))
+        .collect();
+    v.sort_unstable();
+    let mut merged: Vec<(u16, u16)> = Vec::with_capacity(v.len());
+    for (s, e) in v {
+        match merged.last_mut() {
+            // Overlapping or adjacent: extend.
+            Some(last) if u32::from(s) <= u32::from(last.1) + 1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(start: u16, end: u16) -> GapBlock {
+        GapBlock { start, end }
+    }
+
+    /// RFC 9260 §3.3.4: malformed and out-of-range blocks are dropped, the
+    /// rest clamped, sorted and merged.
+    #[test]
+    fn gap_ranges_clamp_sort_merge() {
+        let b = [
+            g(5, 6),
+            g(0, 5),
+            g(7, 3),
+            g(3, 5),
+            g(11, 65535),
+            g(9, 40000),
+        ];
+        assert_eq!(gap_ranges(&b, 10), vec![(3, 6), (9, 10)]);
+        assert_eq!(gap_ranges(&[g(1, 2), g(3, 4)], 10), vec![(1, 4)]);
+        assert_eq!(gap_ranges(&[g(1, 65535); 3], 0), vec![]);
+        assert_eq!(gap_ranges(&[g(1, 65535); 3], 100_000), vec![(1, 65535)]);
+        assert_eq!(
+            gap_ranges(&[g(65535, 65535), g(1, 1)], 70_000),
+            vec![(1, 1), (65535, 65535)]
+        );
     }
 }

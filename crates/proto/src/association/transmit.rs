@@ -126,19 +126,37 @@ impl Association {
         if !self.can_send_data() || self.state == State::CookieEchoed {
             return None;
         }
-        // Retransmissions first (RFC 9260 §6.1: retransmissions before new data).
+        // Retransmissions first (RFC 9260 §6.1 C: retransmissions before new
+        // data). RFC 9260 §5.4: they only ever target confirmed paths (the
+        // path a chunk was sent on, or an alternate, never unconfirmed).
         if self.out.marked > 0 {
-            let target = self
-                .out
-                .outstanding
-                .iter()
-                .find(|c| c.retransmit)
-                .map(|c| c.retransmit_path);
-            if let Some(p) = target {
-                let path = self.paths.get(p);
-                let fast = self.out.fast_retransmit_pending;
-                if fast || path.cc.flight_size < path.cc.cwnd {
-                    return Some((path.local, path.remote));
+            // RFC 9260 §6.3.3 E3, §7.2.4: a packet owed regardless of cwnd.
+            if let Some(p) = self.out.first_owed() {
+                let rto = self.paths.get(p).rto();
+                let path = self.paths.get_mut(p);
+                // RFC 9260 §7.2.1: an alternate idle for an RTO starts over.
+                path.cc.on_before_send(now, rto);
+                return Some((path.local, path.remote));
+            }
+            // RFC 9260 §6.1: Max.Burst limits retransmissions too; then each
+            // destination's cwnd (rule B), after the §7.2.1 idle reset.
+            if self.burst_budget > 0 {
+                let mut seen = vec![false; self.paths.len()];
+                let targets: Vec<usize> = self
+                    .out
+                    .outstanding
+                    .iter()
+                    .filter(|c| c.retransmit)
+                    .map(|c| c.retransmit_path)
+                    .filter(|&p| !std::mem::replace(&mut seen[p], true))
+                    .collect();
+                for p in targets {
+                    let rto = self.paths.get(p).rto();
+                    let path = self.paths.get_mut(p);
+                    path.cc.on_before_send(now, rto);
+                    if path.cc.flight_size < path.cc.cwnd {
+                        return Some((path.local, path.remote));
+                    }
                 }
             }
         }
@@ -168,7 +186,19 @@ impl Association {
         if self.out.marked == 0 {
             return 0;
         }
-        let fast = std::mem::take(&mut self.out.fast_retransmit_pending);
+        // RFC 9260 §6.3.3 E3, §7.2.4: after a T3-rtx expiry or a fast
+        // retransmit, the earliest chunks marked for this destination that
+        // fit in one packet go regardless of cwnd (and of Max.Burst, which
+        // the expiry or the SACK has just refilled anyway).
+        let owed = self.out.is_owed(p);
+        // RFC 9260 §6.1: otherwise Max.Burst and cwnd apply.
+        if !owed && self.burst_budget == 0 {
+            return 0;
+        }
+        let empty_packet = chunks.is_empty();
+        let rto = self.paths.get(p).rto();
+        // RFC 9260 §7.2.1: a destination idle for an RTO starts over.
+        self.paths.get_mut(p).cc.on_before_send(now, rto);
         let mut sent = 0;
         for idx in 0..self.out.outstanding.len() {
             let c = &self.out.outstanding[idx];
@@ -181,9 +211,8 @@ impl Association {
                 break;
             }
             let path = self.paths.get(p);
-            // RFC 9260 §7.2.4: a fast retransmission goes out regardless of
-            // cwnd; otherwise cwnd applies.
-            if !fast && path.cc.flight_size >= path.cc.cwnd && sent > 0 {
+            // RFC 9260 §6.1 C, rule B: limited by the current cwnd.
+            if !owed && path.cc.flight_size >= path.cc.cwnd {
                 break;
             }
             *room -= len;
@@ -199,12 +228,17 @@ impl Association {
             let path = self.paths.get_mut(p);
             path.cc.on_sent(now, size);
             path.counters.retransmissions += 1;
+            // RFC 9260 §6.3.2 R1.
             if !path.t3_rtx.is_running() {
-                let rto = path.rto();
                 path.t3_rtx.set(now + rto);
             }
             sent += len;
             chunks.push(chunk);
+        }
+        // The owed packet is this one if it carries retransmissions (or had
+        // all the room a packet has and still none fit).
+        if owed && (sent > 0 || empty_packet) {
+            self.out.take_owed(p);
         }
         sent
     }
@@ -228,10 +262,14 @@ impl Association {
                 break;
             }
             let requested = self.out.next_destination().flatten();
+            // RFC 9260 §5.4: `data_destination` only returns confirmed paths.
             if self.paths.data_destination(requested) != p {
                 break;
             }
-            let path = self.paths.get(p);
+            let rto = self.paths.get(p).rto();
+            let path = self.paths.get_mut(p);
+            // RFC 9260 §7.2.1: a destination idle for an RTO starts over.
+            path.cc.on_before_send(now, rto);
             // RFC 9260 §6.1 rule B: may exceed cwnd by less than one MTU.
             if path.cc.flight_size >= path.cc.cwnd {
                 break;

@@ -117,6 +117,12 @@ impl Congestion {
         }
     }
 
+    /// `bytes` gap-acknowledged before are outstanding again: the peer
+    /// reneged (RFC 9260 §6.2.1 D.iv); they count in flight again.
+    pub fn on_reneged(&mut self, bytes: u32) {
+        self.flight_size = self.flight_size.saturating_add(bytes);
+    }
+
     /// RFC 9260 §7.2.2: when all data sent to the destination is acknowledged,
     /// partial_bytes_acked is reset.
     pub fn on_flight_empty(&mut self) {

@@ -1,7 +1,9 @@
 //! The path manager: the list of paths of an association, the primary, and
 //! the choice of destination (RFC 9260 §6.4, §6.4.1; RFC 7829 §5).
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use super::{Path, PathState};
 
@@ -10,6 +12,9 @@ use super::{Path, PathState};
 pub struct PathManager {
     paths: Vec<Path>,
     primary: usize,
+    /// When the latest probes of unconfirmed addresses went out (at most
+    /// HB.Max.Burst of them are remembered), for RFC 9260 §5.4 pacing.
+    unconfirmed_probes: VecDeque<Instant>,
 }
 
 impl PathManager {
@@ -89,7 +94,7 @@ impl PathManager {
         self.best_alternate(Some(exclude)).filter(|&i| {
             i != exclude
                 && matches!(
-                    self.paths[i].state,
+                    self.paths[i].state(),
                     PathState::Active | PathState::PotentiallyFailed
                 )
                 && (self.paths[i].is_active() || !self.paths[exclude].is_active())
@@ -97,7 +102,7 @@ impl PathManager {
     }
 
     fn best_alternate(&self, exclude: Option<usize>) -> Option<usize> {
-        let rank = |p: &Path| match p.state {
+        let rank = |p: &Path| match p.state() {
             PathState::Active => 0,
             PathState::PotentiallyFailed => 1,
             PathState::Inactive => 2,
@@ -106,8 +111,69 @@ impl PathManager {
         self.paths
             .iter()
             .enumerate()
-            .filter(|(i, p)| Some(*i) != exclude && p.state != PathState::Unconfirmed)
-            .min_by_key(|(i, p)| (rank(p), p.error_count, p.rtt.rto(), *i))
+            .filter(|(i, p)| Some(*i) != exclude && p.is_confirmed())
+            .min_by_key(|(i, p)| (rank(p), p.error_count(), p.rtt.rto(), *i))
             .map(|(i, _)| i)
+    }
+
+    /// Where a reply to a packet from `from` goes (a SACK, an ERROR, ...):
+    /// RFC 9260 §6.4: to the source of the packet it answers, if that
+    /// address is confirmed and its path active; RFC 9260 §5.4: nothing but
+    /// HEARTBEAT, HEARTBEAT ACK and a COOKIE ECHO / COOKIE ACK bundled with
+    /// a HEARTBEAT goes to an unconfirmed address, and a failed path is no
+    /// place for a reply while another works: then to the destination of
+    /// new data (or, should that one be unconfirmed, to `from`'s path if it
+    /// at least is confirmed).
+    pub fn reply_path(&self, from: IpAddr) -> usize {
+        let source = self.find(from);
+        if let Some(i) = source.filter(|&i| self.paths[i].is_active()) {
+            return i;
+        }
+        let d = self.data_destination(None);
+        match source {
+            Some(i)
+                if self.paths.get(d).is_none_or(|p| !p.is_confirmed())
+                    && self.paths[i].is_confirmed() =>
+            {
+                i
+            }
+            _ => d,
+        }
+    }
+
+    /// RFC 9260 §5.4 HB.Max.Burst: may a probe of an unconfirmed address
+    /// whose RTO is `rto` go out at `now`, given that at most `burst`
+    /// unconfirmed addresses are probed per RTO? `Ok` if so (the caller
+    /// then records it with [`PathManager::on_unconfirmed_probe_sent`]),
+    /// else the instant the next slot opens.
+    pub(crate) fn unconfirmed_probe_slot(
+        &self,
+        now: Instant,
+        rto: Duration,
+        burst: u32,
+    ) -> Result<(), Instant> {
+        let burst = (burst.max(1) as usize).min(self.paths.len().max(1));
+        let recent: Vec<Instant> = self
+            .unconfirmed_probes
+            .iter()
+            .copied()
+            .filter(|&t| t + rto > now)
+            .collect();
+        if recent.len() < burst {
+            return Ok(());
+        }
+        // The slot opens one RTO after the burst-th most recent probe.
+        let mut recent = recent;
+        recent.sort_unstable();
+        Err(recent[recent.len() - burst] + rto)
+    }
+
+    /// Records that a probe of an unconfirmed address went out at `now`.
+    pub(crate) fn on_unconfirmed_probe_sent(&mut self, now: Instant, burst: u32) {
+        let keep = (burst.max(1) as usize).min(self.paths.len().max(1));
+        self.unconfirmed_probes.push_back(now);
+        while self.unconfirmed_probes.len() > keep {
+            self.unconfirmed_probes.pop_front();
+        }
     }
 }

@@ -7,6 +7,7 @@
 
 mod congestion;
 mod manager;
+mod monitor;
 mod rtt;
 mod source;
 
@@ -18,10 +19,14 @@ pub use manager::PathManager;
 pub use rtt::RttEstimator;
 pub use source::{LongestPrefix, SourceSelector, select_source};
 
+pub(crate) use monitor::{Expired, Monitor, Probe, ProbeLoss, Transition};
+
 use crate::config::Config;
 use crate::timer::Timer;
 
-/// The state of a path (RFC 9260 §5.4, §8.2; RFC 7829 §5).
+/// The state of a path as the application sees it (RFC 9260 §5.4, §8.2;
+/// RFC 7829 §5), derived from the path's two state machines
+/// (confirmation and reachability, see `path::monitor`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PathState {
     /// Not yet confirmed by a HEARTBEAT ACK (RFC 9260 §5.4): no DATA goes here.
@@ -58,13 +63,6 @@ pub struct PathCounters {
     pub heartbeat_acks: u64,
 }
 
-/// A heartbeat in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Probe {
-    pub nonce: u64,
-    pub sent_at: Instant,
-}
-
 /// One destination transport address and the path to it.
 #[derive(Debug, Clone)]
 pub struct Path {
@@ -72,20 +70,14 @@ pub struct Path {
     pub local: IpAddr,
     /// The peer's address.
     pub remote: IpAddr,
-    pub(crate) state: PathState,
+    /// Confirmation and reachability, the error counter, the heartbeat /
+    /// probe timer and the outstanding probe.
+    pub(crate) monitor: Monitor,
     pub(crate) rtt: RttEstimator,
     pub(crate) cc: Congestion,
     pub(crate) pmtu: u32,
-    pub(crate) error_count: u32,
     /// T3-rtx (RFC 9260 §6.3.2).
     pub(crate) t3_rtx: Timer,
-    /// When the next heartbeat is due (RFC 9260 §8.3), or its ack timeout.
-    pub(crate) hb_timer: Timer,
-    /// The outstanding heartbeat, if any.
-    pub(crate) probe: Option<Probe>,
-    pub(crate) last_hb_rtt: Option<Duration>,
-    /// When an ICMP error last counted against this path.
-    pub(crate) last_icmp_error: Option<Instant>,
     pub(crate) counters: PathCounters,
 }
 
@@ -100,37 +92,52 @@ impl Path {
         Path {
             local,
             remote,
-            state: if confirmed {
-                PathState::Active
-            } else {
-                PathState::Unconfirmed
-            },
+            monitor: Monitor::new(confirmed, config),
             rtt: RttEstimator::new(config),
             cc: Congestion::new(config.initial_pmtu, peer_rwnd),
             pmtu: config.initial_pmtu,
-            error_count: 0,
             t3_rtx: Timer::default(),
-            hb_timer: Timer::default(),
-            probe: None,
-            last_hb_rtt: None,
-            last_icmp_error: None,
             counters: PathCounters::default(),
         }
     }
 
     /// The path's state.
     pub fn state(&self) -> PathState {
-        self.state
+        self.monitor.state()
     }
 
     /// True once a HEARTBEAT ACK (or the handshake) confirmed the address.
     pub fn is_confirmed(&self) -> bool {
-        self.state != PathState::Unconfirmed
+        self.monitor.is_confirmed()
     }
 
     /// True if new DATA may be sent here: confirmed and active.
     pub fn is_active(&self) -> bool {
-        self.state == PathState::Active
+        self.state() == PathState::Active
+    }
+
+    /// Consecutive errors (RFC 9260 §8.2).
+    pub fn error_count(&self) -> u32 {
+        self.monitor.error_count()
+    }
+
+    /// The outstanding probe was not answered within one RTO (RFC 9260
+    /// §8.3). If the loss counts (see [`Monitor::on_probe_lost`]) the RTO
+    /// backs off once, as after a T3-rtx expiry (§6.3.3 E2).
+    pub(crate) fn on_probe_lost(&mut self, probe: Probe, data_outstanding: bool) -> ProbeLoss {
+        let loss = self.monitor.on_probe_lost(probe, data_outstanding);
+        if loss.counted {
+            self.rtt.back_off();
+        }
+        loss
+    }
+
+    /// True if the path is idle in the sense of RFC 9260 §8.3: no DATA sent
+    /// to it within `interval`.
+    pub(crate) fn idle(&self, now: Instant, interval: Duration) -> bool {
+        self.cc
+            .last_data_sent
+            .is_none_or(|t| now.saturating_duration_since(t) >= interval)
     }
 
     /// Largest SCTP packet for this path: the PMTU less the IP header.
@@ -151,7 +158,7 @@ impl Path {
         PathInfo {
             local: self.local,
             remote: self.remote,
-            state: self.state,
+            state: self.state(),
             primary,
             srtt: self.rtt.srtt(),
             rttvar: self.rtt.rttvar(),
@@ -160,8 +167,8 @@ impl Path {
             ssthresh: self.cc.ssthresh,
             flight_size: self.cc.flight_size,
             pmtu: self.pmtu,
-            error_count: self.error_count,
-            last_heartbeat_rtt: self.last_hb_rtt,
+            error_count: self.monitor.error_count(),
+            last_heartbeat_rtt: self.monitor.last_hb_rtt(),
             counters: self.counters,
         }
     }

@@ -11,12 +11,16 @@
 //!
 //! # Memory bound
 //!
-//! Everything is bounded by [`ReceiveConfig`]: held payload by `window` (a
-//! chunk is only accepted while `a_rwnd > 0`, so a peer that ignores our
-//! window gets at most one chunk past it), the TSN map by `max_tsns_ahead`
-//! bits, the duplicate list by `max_dup_tsns`. Payload bytes are what is
-//! counted (RFC 9260 §6.2 B: "the number of bytes received and buffered");
-//! see the notes on [`Receiver`] for bookkeeping overhead.
+//! Everything is bounded by [`ReceiveConfig`]: held data by `window`, the
+//! TSN map by `max_tsns_ahead` bits, the duplicate list by `max_dup_tsns`.
+//! Held data is counted twice (see [`Receiver`], Accounting): in payload
+//! bytes, as RFC 9260 §6.2 B counts "the number of bytes received and
+//! buffered", and in the memory it keeps alive (its buffer and bookkeeping),
+//! which is what a_rwnd advertises. A chunk is only accepted while the
+//! payload is below `window` and the memory below twice `window`, so a peer
+//! that ignores our window gets at most one chunk past either. Every other
+//! collection here is bounded by these: fragments and runs by the memory
+//! charged for each, stream state by the inbound stream count.
 
 pub(crate) mod reassembly;
 pub(crate) mod tsn_map;
@@ -45,17 +49,28 @@ pub(crate) struct ReceiveConfig {
     /// the TSN map bounded. Keep it at most 65535: Gap Ack Block offsets
     /// are 16 bits (RFC 9260 §3.3.4) and blocks beyond are not reported.
     pub max_tsns_ahead: u32,
+    /// Bytes charged for the bookkeeping of each held chunk or queued
+    /// message on top of the buffer its payload keeps alive (see
+    /// [`Receiver`], Accounting). [`CHUNK_OVERHEAD`] by default.
+    pub chunk_overhead: usize,
 }
+
+/// What one held chunk or queued message costs besides its payload buffer:
+/// its fragment record or queue entry, its share of the maps, and the
+/// allocator's rounding of a copied payload (checked against the real sizes
+/// by a test).
+pub(crate) const CHUNK_OVERHEAD: usize = 128;
 
 impl Default for ReceiveConfig {
     /// 256 KiB window, 128 Gap Ack Blocks, 32 duplicate TSNs, 65535 TSNs
-    /// ahead.
+    /// ahead, [`CHUNK_OVERHEAD`] per chunk.
     fn default() -> Self {
         ReceiveConfig {
             window: 256 * 1024,
             max_gap_blocks: 128,
             max_dup_tsns: 32,
             max_tsns_ahead: 65_535,
+            chunk_overhead: CHUNK_OVERHEAD,
         }
     }
 }
@@ -121,11 +136,12 @@ impl DataOutcome {
 ///
 /// # Window full (RFC 9260 §6.2)
 ///
-/// When a chunk arrives while `a_rwnd` is 0:
+/// When a chunk arrives while the buffer is full (the payload held reaches
+/// the window, or its memory twice the window: see Accounting below):
 ///
 /// * a TSN above the highest received is dropped (the RFC's MUST);
 /// * a lower TSN is accepted after dropping held-for-reordering chunks of
-///   higher TSN, highest first, until `a_rwnd > 0` (the RFC's SHOULD drops
+///   higher TSN, highest first, until there is room (the RFC's SHOULD drops
 ///   "the largest TSN held"; more than one may go when the new chunk is
 ///   larger). Dropped TSNs are forgotten by the TSN map, so later SACKs stop
 ///   reporting them until they come again: if they had been gap-acked this is
@@ -138,21 +154,58 @@ impl DataOutcome {
 ///
 /// # Partial delivery
 ///
-/// If held (not yet deliverable) bytes reach `window`, the head-of-line
+/// If the memory charged for held (not yet deliverable) data reaches
+/// `window`, the head-of-line
 /// incomplete message of some stream has its in-order prefix delivered as
 /// pieces (see [`ReceivedMessage`]), so a message larger than the window can
 /// still get through.
 ///
 /// # Accounting
 ///
-/// `a_rwnd` counts payload bytes only. Payloads are zero-copy views of the
-/// received datagrams, so a held chunk keeps its whole datagram buffer alive;
-/// the runtime should give each datagram its own buffer sized to it.
+/// A DATA payload arrives as a zero-copy view of its datagram, so holding it
+/// keeps the whole datagram alive: a 1-byte chunk padded to 60 KB would pin
+/// 60 KB. So each accepted chunk is *charged* the memory it keeps alive:
+///
+/// * a payload smaller than half its datagram is copied into a buffer of
+///   its own and charged its length (copying it is cheap, it is small);
+/// * a larger one stays a view and is charged the whole datagram, which is
+///   less than twice the payload (a datagram has room for only one such
+///   chunk);
+///
+/// plus `chunk_overhead` for the bookkeeping. The a_rwnd we advertise is the
+/// window minus the charges held (held for reassembly or ordering, and
+/// delivered but not yet polled), so it falls by what is really held. The
+/// payload bytes are counted too, for the RFC's window (RFC 9260 §6.2 B):
+/// since a compliant sender sends no more payload than the a_rwnd we
+/// advertised, and each chunk's charge is at most about twice its payload,
+/// accepting while the payload is below the window and the charges below
+/// twice the window never refuses data the sender was allowed to send
+/// (unless its chunks are tiny, when the bookkeeping dominates), and never
+/// holds more than twice the window (plus one chunk).
+///
+/// # Silly window syndrome (RFC 9260 §6.2)
+///
+/// RFC 9260 §6.2 requires an algorithm that avoids receiver silly window
+/// syndrome (RFC 813), like that of RFC 1122 §4.2.3.3: the right edge of the
+/// offered window stays where it was (the offered window shrinks by what
+/// arrives and does not grow as the application reads) until it can move by
+/// at least min(window / 2, one full-sized packet of the peer), the packet
+/// estimated as the largest datagram that brought DATA so far (RFC 1122's
+/// Eff.snd.MSS, which the receiver does not know). [`Receiver::a_rwnd`] applies the rule, [`Receiver::build_sack`]
+/// records what was offered, and [`Receiver::window_update_due`] says when
+/// reading has opened the window enough to tell the peer unasked.
 #[derive(Debug, Clone)]
 pub(crate) struct Receiver {
     tsns: TsnMap,
     reassembly: Reassembly,
     config: ReceiveConfig,
+    /// The window the peer was last offered, less the charges accepted
+    /// since (RFC 1122 §4.2.3.3's RCV.WND with a fixed right edge).
+    offered: u32,
+    /// The largest datagram that brought an accepted DATA chunk: the SWS
+    /// threshold's estimate of a full-sized packet (RFC 1122's
+    /// Eff.snd.MSS).
+    largest_datagram: usize,
 }
 
 impl Receiver {
@@ -161,8 +214,11 @@ impl Receiver {
     pub(crate) fn new(peer_initial_tsn: Tsn, inbound_streams: u16, config: ReceiveConfig) -> Self {
         Receiver {
             tsns: TsnMap::new(peer_initial_tsn, config.max_tsns_ahead, config.max_dup_tsns),
-            reassembly: Reassembly::new(inbound_streams),
+            reassembly: Reassembly::with_overhead(inbound_streams, config.chunk_overhead),
             config,
+            // The INIT / INIT ACK advertised the whole window.
+            offered: config.window,
+            largest_datagram: 0,
         }
     }
 
@@ -174,15 +230,16 @@ impl Receiver {
         &self.config
     }
 
-    /// Feeds one DATA chunk; see [`DataOutcome`] for what the caller does
-    /// next.
     /// Records where the next DATA chunks come from (the source address of
     /// their packet), for [`ReceivedMessage::from`].
     pub(crate) fn set_source(&mut self, from: std::net::IpAddr) {
         self.reassembly.source = Some(from);
     }
 
-    pub(crate) fn on_data(&mut self, data: &Data) -> DataOutcome {
+    /// Feeds one DATA chunk whose payload is a view of a datagram buffer of
+    /// `datagram_len` bytes (0 when the payload is a buffer of its own); see
+    /// [`DataOutcome`] for what the caller does next.
+    pub(crate) fn on_data(&mut self, data: &Data, datagram_len: usize) -> DataOutcome {
         // RFC 9260 §6.2: no user data is a protocol violation (abort).
         if data.payload.is_empty() {
             return DataOutcome::EmptyPayload;
@@ -203,7 +260,7 @@ impl Receiver {
         }
         let tsn = self.tsns.unwrap(data.tsn);
         let mut dropped = 0;
-        if self.a_rwnd() == 0 {
+        if !self.fits(self.buffered_bytes(), self.charge()) {
             // RFC 9260 §6.2: with the window at 0, a TSN above the largest
             // received MUST be dropped...
             if tsn > self.tsns.highest_unwrapped() {
@@ -211,13 +268,12 @@ impl Receiver {
             }
             // ...and for a lower one the receiver SHOULD drop the largest TSN
             // held for reordering and accept the new chunk.
-            let window = self.window();
-            let freeable = self.reassembly.held_bytes_above(tsn);
-            if self.buffered_bytes() - freeable >= window {
+            let (bytes, charge) = self.reassembly.held_above(tsn);
+            if !self.fits(self.buffered_bytes() - bytes, self.charge() - charge) {
                 return DataOutcome::Dropped(DropReason::NoBufferSpace);
             }
-            while self.buffered_bytes() >= window {
-                let Some((gone, _)) = self.reassembly.drop_highest_above(tsn) else {
+            while !self.fits(self.buffered_bytes(), self.charge()) {
+                let Some(gone) = self.reassembly.drop_highest_above(tsn) else {
                     break;
                 };
                 // RFC 9260 §6.2: dropped chunks MUST NOT be in later SACKs.
@@ -225,8 +281,16 @@ impl Receiver {
                 dropped += 1;
             }
         }
+        let (payload, charge) = self.keep(&data.payload, datagram_len);
+        self.largest_datagram = self
+            .largest_datagram
+            .max(datagram_len.max(data.payload.len()));
+        // RFC 1122 §4.2.3.3: the offered window's right edge stays put.
+        self.offered = self
+            .offered
+            .saturating_sub(u32::try_from(charge).unwrap_or(u32::MAX));
         self.tsns.on_tsn(data.tsn);
-        self.reassembly.insert(tsn, data);
+        self.reassembly.insert(tsn, data, payload, charge);
         self.reassembly.partial_deliver(self.window().max(1));
         if dropped > 0 {
             DataOutcome::AcceptedAfterRenege { dropped }
@@ -272,12 +336,77 @@ impl Receiver {
         self.tsns.has_gaps()
     }
 
-    /// The Advertised Receiver Window Credit: the window minus the payload
-    /// bytes held (for reassembly or ordering, and delivered but not yet
-    /// polled), never below 0 (RFC 9260 §6.2 B, C).
-    pub(crate) fn a_rwnd(&self) -> u32 {
-        let free = self.window().saturating_sub(self.buffered_bytes());
+    /// What to keep of an accepted payload that is a view of a
+    /// `datagram_len`-byte buffer, and the memory it then keeps alive (see
+    /// Accounting above).
+    fn keep(&self, payload: &bytes::Bytes, datagram_len: usize) -> (bytes::Bytes, usize) {
+        let len = payload.len();
+        let buffer = datagram_len.max(len);
+        let (kept, pinned) = if len < buffer / 2 {
+            // Small next to its datagram: a copy frees the datagram.
+            (bytes::Bytes::copy_from_slice(payload), len)
+        } else {
+            (payload.clone(), buffer)
+        };
+        (kept, pinned.saturating_add(self.config.chunk_overhead))
+    }
+
+    /// Whether `bytes` of payload charged `charge` bytes of memory leave room
+    /// for another chunk: the payload below the window (RFC 9260 §6.2) and
+    /// the memory below twice the window (see Accounting above).
+    fn fits(&self, bytes: usize, charge: usize) -> bool {
+        bytes < self.window() && charge < self.memory_limit()
+    }
+
+    /// The most memory held before chunks are refused: twice the window.
+    fn memory_limit(&self) -> usize {
+        self.window().saturating_mul(2)
+    }
+
+    /// The window left: the window minus the memory charged for what is
+    /// held (for reassembly or ordering, and delivered but not yet polled),
+    /// never below 0 (RFC 9260 §6.2 B, C), before silly window avoidance.
+    fn free(&self) -> u32 {
+        let free = self.window().saturating_sub(self.charge());
         u32::try_from(free).unwrap_or(u32::MAX)
+    }
+
+    /// RFC 1122 §4.2.3.3 (through RFC 9260 §6.2): the smallest increase of
+    /// the offered window worth announcing, min(window / 2, a full-sized
+    /// packet).
+    fn sws_threshold(&self) -> u32 {
+        let t = (self.window() / 2).min(self.largest_datagram);
+        u32::try_from(t).unwrap_or(u32::MAX)
+    }
+
+    /// The Advertised Receiver Window Credit to put in a SACK now (RFC 9260
+    /// §6.2 B, C): the window minus what is held, never below 0, except that
+    /// an increase smaller than the silly window threshold is not announced
+    /// (RFC 9260 §6.2: receiver silly window syndrome avoidance, as in RFC
+    /// 1122 §4.2.3.3): then the window offered last, less what arrived since.
+    pub(crate) fn a_rwnd(&self) -> u32 {
+        let free = self.free();
+        let offered = self.offered.min(free);
+        if free - offered >= self.sws_threshold() {
+            free
+        } else {
+            offered
+        }
+    }
+
+    /// Whether reading has opened the window enough that the peer should be
+    /// told at once, without waiting for DATA to acknowledge (RFC 9260 §6.2:
+    /// SACKs beyond one per packet only "to update the offered window as the
+    /// receiving application consumes new data"). Only when the increase is
+    /// no silly window (see [`Receiver::a_rwnd`]) and the peer may be held
+    /// back by the window it has: too small for a full-sized packet, or
+    /// below half the window and now reopened past it. So at most two window
+    /// updates go per closing of the window.
+    pub(crate) fn window_update_due(&self) -> bool {
+        let old = self.offered.min(self.free());
+        let new = self.a_rwnd();
+        let half = self.config.window / 2;
+        new > old && (old < self.sws_threshold() || (old < half && new >= half))
     }
 
     /// A SACK for now (RFC 9260 §3.3.4, §6.2): the cumulative TSN ack point,
@@ -294,9 +423,11 @@ impl Receiver {
         max_gap_blocks: usize,
         max_dup_tsns: usize,
     ) -> Sack {
+        // RFC 1122 §4.2.3.3: what we offer now is the new right edge.
+        self.offered = self.a_rwnd();
         Sack {
             cum_tsn_ack: self.tsns.cum_tsn(),
-            a_rwnd: self.a_rwnd(),
+            a_rwnd: self.offered,
             gap_blocks: self
                 .tsns
                 .gap_blocks(max_gap_blocks.min(self.config.max_gap_blocks)),
@@ -317,6 +448,12 @@ impl Receiver {
     /// delivered but not yet polled.
     pub(crate) fn buffered_bytes(&self) -> usize {
         self.reassembly.held_bytes() + self.reassembly.ready_bytes()
+    }
+
+    /// Memory charged for what is buffered (see Accounting above): what
+    /// a_rwnd is reduced by.
+    pub(crate) fn charge(&self) -> usize {
+        self.reassembly.charge()
     }
 
     /// Messages and pieces waiting in [`Receiver::poll_message`].
@@ -363,6 +500,8 @@ impl Receiver {
     }
 }
 
+#[cfg(test)]
+mod limit_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -200,13 +200,14 @@ proptest! {
             max_gap_blocks: 64,
             max_dup_tsns: 1024,
             max_tsns_ahead: 65_535,
+            chunk_overhead: 0,
         };
         let mut r = Receiver::new(Tsn(initial), 4, cfg);
         let mut app = App::default();
         let mut seen = vec![false; chunks.len()];
         let mut dups = 0;
         for i in feed {
-            let out = r.on_data(&chunks[i]);
+            let out = r.on_data(&chunks[i], 0);
             if seen[i] {
                 prop_assert_eq!(out, DataOutcome::Duplicate);
                 dups += 1;
@@ -253,6 +254,7 @@ proptest! {
             max_gap_blocks: 16,
             max_dup_tsns: 16,
             max_tsns_ahead: 65_535,
+            chunk_overhead: 0,
         };
         let mut r = Receiver::new(Tsn(initial), 4, cfg);
         let mut app = App::default();
@@ -274,7 +276,7 @@ proptest! {
                 if rng.chance(8) {
                     continue; // lost
                 }
-                let out = r.on_data(&chunks[i]);
+                let out = r.on_data(&chunks[i], 0);
                 prop_assert!(!matches!(
                     out,
                     DataOutcome::InvalidStream | DataOutcome::EmptyPayload | DataOutcome::Dropped(DropReason::TooFarAhead)
@@ -323,7 +325,7 @@ proptest! {
             owner.extend(std::iter::repeat_n(i, m.payload.len().div_ceil(m.frag)));
         }
         let mut rng = Rng(seed | 1);
-        let cfg = ReceiveConfig { window, max_gap_blocks: 16, max_dup_tsns: 16, max_tsns_ahead: 65_535 };
+        let cfg = ReceiveConfig { window, max_gap_blocks: 16, max_dup_tsns: 16, max_tsns_ahead: 65_535, chunk_overhead: 0 };
         let mut r = Receiver::new(Tsn(initial), 4, cfg);
         let mut delivered: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
         let mut aborted: Vec<u32> = Vec::new();
@@ -371,7 +373,7 @@ proptest! {
                 if rng.chance(8) {
                     continue;
                 }
-                let _ = r.on_data(&chunks[i]);
+                let _ = r.on_data(&chunks[i], 0);
                 prop_assert!(r.buffered_bytes() <= window as usize + 300);
                 if rng.chance(4) {
                     if let Some(m) = r.poll_message() {
@@ -438,6 +440,7 @@ proptest! {
             max_gap_blocks: max_blocks,
             max_dup_tsns: 3,
             max_tsns_ahead: max_ahead,
+            chunk_overhead: 0,
         };
         let mut r = Receiver::new(Tsn(initial), 3, cfg);
         for op in ops {
@@ -455,7 +458,7 @@ proptest! {
                         immediate: false,
                         payload: Bytes::from(vec![flags; len]),
                     };
-                    let _ = r.on_data(&d);
+                    let _ = r.on_data(&d, 0);
                     prop_assert!(r.buffered_bytes() <= window as usize + 4);
                 }
                 Op::Forward { off, skips } => {

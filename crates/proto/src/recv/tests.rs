@@ -13,6 +13,7 @@ fn config(window: u32) -> ReceiveConfig {
         max_gap_blocks: 16,
         max_dup_tsns: 16,
         max_tsns_ahead: 1024,
+        chunk_overhead: 0,
     }
 }
 
@@ -56,7 +57,7 @@ fn in_order() {
     let mut r = Receiver::new(Tsn(1), 1, config(10_000));
     for i in 0..5u16 {
         let d = whole(1 + u32::from(i), 0, i, &[i as u8; 3]);
-        assert_eq!(r.on_data(&d), DataOutcome::Accepted);
+        assert_eq!(r.on_data(&d, 0), DataOutcome::Accepted);
     }
     assert_eq!(r.cum_tsn(), Tsn(5));
     assert!(!r.has_gaps());
@@ -79,20 +80,20 @@ fn in_order() {
 #[test]
 fn out_of_order() {
     let mut r = Receiver::new(Tsn(1), 1, config(10_000));
-    r.on_data(&whole(1, 0, 0, b"a"));
-    r.on_data(&whole(3, 0, 2, b"c"));
-    r.on_data(&whole(4, 0, 3, b"d"));
-    r.on_data(&whole(6, 0, 5, b"f"));
+    r.on_data(&whole(1, 0, 0, b"a"), 0);
+    r.on_data(&whole(3, 0, 2, b"c"), 0);
+    r.on_data(&whole(4, 0, 3, b"d"), 0);
+    r.on_data(&whole(6, 0, 5, b"f"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"a"]);
     assert!(r.has_gaps());
     let sack = r.build_sack();
     assert_eq!(sack.cum_tsn_ack, Tsn(1));
     assert_eq!(sack.gap_blocks, vec![gb(2, 3), gb(5, 5)]);
     assert_eq!(sack.a_rwnd, 10_000 - 3);
-    r.on_data(&whole(2, 0, 1, b"b"));
+    r.on_data(&whole(2, 0, 1, b"b"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"b", b"c", b"d"]);
     assert_eq!(r.cum_tsn(), Tsn(4));
-    r.on_data(&whole(5, 0, 4, b"e"));
+    r.on_data(&whole(5, 0, 4, b"e"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"e", b"f"]);
     assert_eq!(r.cum_tsn(), Tsn(6));
     assert!(!r.has_gaps());
@@ -104,7 +105,7 @@ fn out_of_order() {
 fn gap_blocks_rfc_example() {
     let mut r = Receiver::new(Tsn(100), 1, config(10_000));
     for (t, ssn) in [(100, 0), (102, 2), (103, 3), (105, 5)] {
-        r.on_data(&whole(t, 0, ssn, b"x"));
+        r.on_data(&whole(t, 0, ssn, b"x"), 0);
     }
     let sack = r.build_sack();
     assert_eq!(sack.cum_tsn_ack, Tsn(100));
@@ -119,7 +120,7 @@ fn gap_block_limit() {
     cfg.max_gap_blocks = 2;
     let mut r = Receiver::new(Tsn(1), 1, cfg);
     for t in [3, 5, 7, 9] {
-        r.on_data(&chunk(t, 0, 0, "UBE", b"x"));
+        r.on_data(&chunk(t, 0, 0, "UBE", b"x"), 0);
     }
     assert_eq!(r.build_sack().gap_blocks, vec![gb(3, 3), gb(5, 5)]);
     assert_eq!(r.build_sack_with_limits(1, 0).gap_blocks, vec![gb(3, 3)]);
@@ -130,11 +131,11 @@ fn gap_block_limit() {
 #[test]
 fn duplicates_reported_once() {
     let mut r = Receiver::new(Tsn(1), 1, config(10_000));
-    r.on_data(&whole(1, 0, 0, b"a"));
-    r.on_data(&whole(3, 0, 2, b"c"));
-    assert_eq!(r.on_data(&whole(1, 0, 0, b"a")), DataOutcome::Duplicate);
-    assert_eq!(r.on_data(&whole(3, 0, 2, b"c")), DataOutcome::Duplicate);
-    assert_eq!(r.on_data(&whole(3, 0, 2, b"c")), DataOutcome::Duplicate);
+    r.on_data(&whole(1, 0, 0, b"a"), 0);
+    r.on_data(&whole(3, 0, 2, b"c"), 0);
+    assert_eq!(r.on_data(&whole(1, 0, 0, b"a"), 0), DataOutcome::Duplicate);
+    assert_eq!(r.on_data(&whole(3, 0, 2, b"c"), 0), DataOutcome::Duplicate);
+    assert_eq!(r.on_data(&whole(3, 0, 2, b"c"), 0), DataOutcome::Duplicate);
     let sack = r.build_sack();
     assert_eq!(sack.dup_tsns, vec![Tsn(1), Tsn(3), Tsn(3)]);
     assert!(r.build_sack().dup_tsns.is_empty());
@@ -150,9 +151,9 @@ fn duplicates_bounded() {
     let mut cfg = config(10_000);
     cfg.max_dup_tsns = 2;
     let mut r = Receiver::new(Tsn(1), 1, cfg);
-    r.on_data(&whole(1, 0, 0, b"a"));
+    r.on_data(&whole(1, 0, 0, b"a"), 0);
     for _ in 0..5 {
-        r.on_data(&whole(1, 0, 0, b"a"));
+        r.on_data(&whole(1, 0, 0, b"a"), 0);
     }
     assert_eq!(r.build_sack().dup_tsns.len(), 2);
     assert_eq!(r.duplicates_unreported(), 3);
@@ -164,13 +165,13 @@ fn duplicates_bounded() {
 fn wraparound() {
     let mut r = Receiver::new(Tsn(0xffff_fffe), 1, config(10_000));
     assert_eq!(r.cum_tsn(), Tsn(0xffff_fffd));
-    r.on_data(&chunk(0xffff_fffe, 0, 0, "B", b"ab"));
-    r.on_data(&chunk(0, 0, 0, "", b"ef"));
-    r.on_data(&chunk(1, 0, 0, "E", b"gh"));
+    r.on_data(&chunk(0xffff_fffe, 0, 0, "B", b"ab"), 0);
+    r.on_data(&chunk(0, 0, 0, "", b"ef"), 0);
+    r.on_data(&chunk(1, 0, 0, "E", b"gh"), 0);
     let sack = r.build_sack();
     assert_eq!(sack.cum_tsn_ack, Tsn(0xffff_fffe));
     assert_eq!(sack.gap_blocks, vec![gb(2, 3)]);
-    r.on_data(&chunk(0xffff_ffff, 0, 0, "", b"cd"));
+    r.on_data(&chunk(0xffff_ffff, 0, 0, "", b"cd"), 0);
     assert_eq!(r.cum_tsn(), Tsn(1));
     let got = drain(&mut r);
     assert_eq!(payloads(&got), vec![b"abcdefgh"]);
@@ -187,7 +188,7 @@ fn multi_fragment_in_order_and_shuffled() {
         let mut r = Receiver::new(Tsn(10), 1, config(10_000));
         for (n, &i) in order.iter().enumerate() {
             let d = chunk(10 + i as u32, 0, 0, flags[i], parts[i]);
-            assert_eq!(r.on_data(&d), DataOutcome::Accepted);
+            assert_eq!(r.on_data(&d, 0), DataOutcome::Accepted);
             if n < 3 {
                 assert_eq!(r.ready_messages(), 0);
             }
@@ -206,13 +207,13 @@ fn interleaved_streams() {
     let mut r = Receiver::new(Tsn(1), 3, config(10_000));
     // Stream 0: SSN 0 as two fragments (TSN 1, 2); stream 1: SSN 0 at TSN 3;
     // stream 2: SSN 0 at TSN 4, SSN 1 at TSN 5.
-    r.on_data(&chunk(2, 0, 0, "E", b"0b"));
-    r.on_data(&whole(5, 2, 1, b"2b"));
-    r.on_data(&whole(3, 1, 0, b"1a"));
+    r.on_data(&chunk(2, 0, 0, "E", b"0b"), 0);
+    r.on_data(&whole(5, 2, 1, b"2b"), 0);
+    r.on_data(&whole(3, 1, 0, b"1a"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"1a"]);
-    r.on_data(&whole(4, 2, 0, b"2a"));
+    r.on_data(&whole(4, 2, 0, b"2a"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"2a", b"2b"]);
-    r.on_data(&chunk(1, 0, 0, "B", b"0a"));
+    r.on_data(&chunk(1, 0, 0, "B", b"0a"), 0);
     let got = drain(&mut r);
     assert_eq!(payloads(&got), vec![b"0a0b"]);
     assert_eq!(got[0].stream, 0);
@@ -224,13 +225,13 @@ fn interleaved_streams() {
 #[test]
 fn unordered_ahead_of_ordered() {
     let mut r = Receiver::new(Tsn(1), 1, config(10_000));
-    r.on_data(&whole(2, 0, 1, b"ordered-1"));
-    r.on_data(&chunk(3, 0, 999, "UB", b"un"));
-    r.on_data(&chunk(4, 0, 5, "UE", b"ordered"));
+    r.on_data(&whole(2, 0, 1, b"ordered-1"), 0);
+    r.on_data(&chunk(3, 0, 999, "UB", b"un"), 0);
+    r.on_data(&chunk(4, 0, 5, "UE", b"ordered"), 0);
     let got = drain(&mut r);
     assert_eq!(payloads(&got), vec![b"unordered"]);
     assert!(got[0].unordered);
-    r.on_data(&whole(1, 0, 0, b"ordered-0"));
+    r.on_data(&whole(1, 0, 0, b"ordered-0"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"ordered-0", b"ordered-1"]);
 }
 
@@ -241,7 +242,7 @@ fn ssn_wraps_at_65535() {
     let mut tsn = 1u32;
     for i in 0..=65_535u32 {
         assert_eq!(
-            r.on_data(&whole(tsn, 0, i as u16, b"x")),
+            r.on_data(&whole(tsn, 0, i as u16, b"x"), 0),
             DataOutcome::Accepted
         );
         tsn += 1;
@@ -249,9 +250,9 @@ fn ssn_wraps_at_65535() {
         assert_eq!(m.ssn, Ssn(i as u16));
     }
     // Next: SSN 1 then 0 (after the wrap), out of order.
-    r.on_data(&whole(tsn + 1, 0, 1, b"after-1"));
+    r.on_data(&whole(tsn + 1, 0, 1, b"after-1"), 0);
     assert_eq!(r.ready_messages(), 0);
-    r.on_data(&whole(tsn, 0, 0, b"after-0"));
+    r.on_data(&whole(tsn, 0, 0, b"after-0"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"after-0", b"after-1"]);
 }
 
@@ -271,10 +272,10 @@ fn ssn_wrap_out_of_order() {
             }],
         }));
     }
-    r.on_data(&whole(6, 0, 0, b"c"));
-    r.on_data(&whole(5, 0, 65_535, b"b"));
+    r.on_data(&whole(6, 0, 0, b"c"), 0);
+    r.on_data(&whole(5, 0, 65_535, b"b"), 0);
     assert_eq!(r.ready_messages(), 0);
-    r.on_data(&whole(4, 0, 65_534, b"a"));
+    r.on_data(&whole(4, 0, 65_534, b"a"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"a", b"b", b"c"]);
 }
 
@@ -286,16 +287,16 @@ fn single_fragment_zero_copy() {
     let now = whole(1, 0, 0, b"immediate");
     let later = whole(3, 0, 2, b"waited");
     let middle = whole(2, 0, 1, b"middle");
-    r.on_data(&now);
-    r.on_data(&later);
-    r.on_data(&middle);
+    r.on_data(&now, 0);
+    r.on_data(&later, 0);
+    r.on_data(&middle, 0);
     let got = drain(&mut r);
     assert_eq!(got.len(), 3);
     assert_eq!(got[0].payload.as_ptr(), now.payload.as_ptr());
     assert_eq!(got[1].payload.as_ptr(), middle.payload.as_ptr());
     assert_eq!(got[2].payload.as_ptr(), later.payload.as_ptr());
     let u = chunk(4, 0, 0, "UBE", b"unordered");
-    r.on_data(&u);
+    r.on_data(&u, 0);
     assert_eq!(
         r.poll_message().unwrap().payload.as_ptr(),
         u.payload.as_ptr()
@@ -308,12 +309,12 @@ fn single_fragment_zero_copy() {
 fn a_rwnd_tracks_buffer() {
     let mut r = Receiver::new(Tsn(1), 1, config(1000));
     assert_eq!(r.a_rwnd(), 1000);
-    r.on_data(&chunk(1, 0, 0, "B", &[0; 100])); // held for reassembly
+    r.on_data(&chunk(1, 0, 0, "B", &[0; 100]), 0); // held for reassembly
     assert_eq!(r.a_rwnd(), 900);
-    r.on_data(&whole(4, 0, 1, &[0; 50])); // held for ordering
+    r.on_data(&whole(4, 0, 1, &[0; 50]), 0); // held for ordering
     assert_eq!(r.a_rwnd(), 850);
-    r.on_data(&chunk(2, 0, 0, "", &[0; 100]));
-    r.on_data(&chunk(3, 0, 0, "E", &[0; 100])); // both delivered, not polled
+    r.on_data(&chunk(2, 0, 0, "", &[0; 100]), 0);
+    r.on_data(&chunk(3, 0, 0, "E", &[0; 100]), 0); // both delivered, not polled
     assert_eq!(r.ready_messages(), 2);
     assert_eq!(r.a_rwnd(), 650);
     assert_eq!(r.buffered_bytes(), 350);
@@ -329,10 +330,16 @@ fn a_rwnd_tracks_buffer() {
 #[test]
 fn window_full_drops_higher_tsn() {
     let mut r = Receiver::new(Tsn(1), 1, config(100));
-    assert_eq!(r.on_data(&whole(2, 0, 1, &[1; 60])), DataOutcome::Accepted);
-    assert_eq!(r.on_data(&whole(3, 0, 2, &[2; 60])), DataOutcome::Accepted); // overshoot allowed
+    assert_eq!(
+        r.on_data(&whole(2, 0, 1, &[1; 60]), 0),
+        DataOutcome::Accepted
+    );
+    assert_eq!(
+        r.on_data(&whole(3, 0, 2, &[2; 60]), 0),
+        DataOutcome::Accepted
+    ); // overshoot allowed
     assert_eq!(r.a_rwnd(), 0);
-    let out = r.on_data(&whole(4, 0, 3, &[3; 10]));
+    let out = r.on_data(&whole(4, 0, 3, &[3; 10]), 0);
     assert_eq!(out, DataOutcome::Dropped(DropReason::NoBufferSpace));
     assert!(out.requires_immediate_sack());
     let sack = r.build_sack();
@@ -349,12 +356,12 @@ fn window_full_drops_higher_tsn() {
 #[test]
 fn window_full_drops_highest_held_for_lower_tsn() {
     let mut r = Receiver::new(Tsn(1), 1, config(100));
-    r.on_data(&whole(2, 0, 1, &[1; 50]));
-    r.on_data(&whole(3, 0, 2, &[2; 50]));
+    r.on_data(&whole(2, 0, 1, &[1; 50]), 0);
+    r.on_data(&whole(3, 0, 2, &[2; 50]), 0);
     assert_eq!(r.a_rwnd(), 0);
     assert_eq!(r.build_sack().gap_blocks, vec![gb(2, 3)]);
     // TSN 1 (SSN 0) fills the hole: TSN 3 is given up to make room.
-    let out = r.on_data(&whole(1, 0, 0, &[0; 40]));
+    let out = r.on_data(&whole(1, 0, 0, &[0; 40]), 0);
     assert_eq!(out, DataOutcome::AcceptedAfterRenege { dropped: 1 });
     assert!(out.requires_immediate_sack());
     assert_eq!(r.cum_tsn(), Tsn(2));
@@ -363,7 +370,10 @@ fn window_full_drops_highest_held_for_lower_tsn() {
     let got = drain(&mut r);
     assert_eq!(got.iter().map(|m| m.ssn.0).collect::<Vec<_>>(), vec![0, 1]);
     // TSN 3 comes again and is accepted as new.
-    assert_eq!(r.on_data(&whole(3, 0, 2, &[2; 50])), DataOutcome::Accepted);
+    assert_eq!(
+        r.on_data(&whole(3, 0, 2, &[2; 50]), 0),
+        DataOutcome::Accepted
+    );
     assert_eq!(drain(&mut r).len(), 1);
     assert_eq!(r.cum_tsn(), Tsn(3));
 }
@@ -373,15 +383,15 @@ fn window_full_drops_highest_held_for_lower_tsn() {
 #[test]
 fn window_full_nothing_to_drop() {
     let mut r = Receiver::new(Tsn(1), 1, config(100));
-    r.on_data(&chunk(1, 0, 0, "UBE", &[0; 60]));
-    r.on_data(&chunk(3, 0, 0, "UBE", &[0; 60]));
+    r.on_data(&chunk(1, 0, 0, "UBE", &[0; 60]), 0);
+    r.on_data(&chunk(3, 0, 0, "UBE", &[0; 60]), 0);
     assert_eq!(r.a_rwnd(), 0);
-    let out = r.on_data(&chunk(2, 0, 0, "UBE", &[0; 10]));
+    let out = r.on_data(&chunk(2, 0, 0, "UBE", &[0; 10]), 0);
     assert_eq!(out, DataOutcome::Dropped(DropReason::NoBufferSpace));
     assert_eq!(r.build_sack().gap_blocks, vec![gb(2, 2)]);
     drain(&mut r);
     assert_eq!(
-        r.on_data(&chunk(2, 0, 0, "UBE", &[0; 10])),
+        r.on_data(&chunk(2, 0, 0, "UBE", &[0; 10]), 0),
         DataOutcome::Accepted
     );
     assert_eq!(r.cum_tsn(), Tsn(3));
@@ -392,11 +402,11 @@ fn window_full_nothing_to_drop() {
 #[test]
 fn window_full_renege_of_complete_waiting_message() {
     let mut r = Receiver::new(Tsn(1), 1, config(100));
-    r.on_data(&chunk(3, 0, 1, "B", &[1; 40]));
-    r.on_data(&chunk(4, 0, 1, "E", &[2; 40]));
-    r.on_data(&chunk(2, 0, 0, "E", &[9; 30]));
+    r.on_data(&chunk(3, 0, 1, "B", &[1; 40]), 0);
+    r.on_data(&chunk(4, 0, 1, "E", &[2; 40]), 0);
+    r.on_data(&chunk(2, 0, 0, "E", &[9; 30]), 0);
     assert_eq!(r.a_rwnd(), 0);
-    let out = r.on_data(&chunk(1, 0, 0, "B", &[8; 30]));
+    let out = r.on_data(&chunk(1, 0, 0, "B", &[8; 30]), 0);
     assert_eq!(out, DataOutcome::AcceptedAfterRenege { dropped: 1 });
     r.reassembly.check_invariants();
     let got = drain(&mut r);
@@ -405,7 +415,7 @@ fn window_full_renege_of_complete_waiting_message() {
     // TSN 4 is forgotten: not gap-acked any more.
     assert_eq!(r.cum_tsn(), Tsn(3));
     assert!(r.build_sack().gap_blocks.is_empty());
-    r.on_data(&chunk(4, 0, 1, "E", &[2; 40]));
+    r.on_data(&chunk(4, 0, 1, "E", &[2; 40]), 0);
     let got = drain(&mut r);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].payload.len(), 80);
@@ -417,16 +427,19 @@ fn window_full_renege_of_complete_waiting_message() {
 fn invalid_stream() {
     let mut r = Receiver::new(Tsn(1), 2, config(1000));
     assert_eq!(
-        r.on_data(&whole(1, 2, 0, b"nope")),
+        r.on_data(&whole(1, 2, 0, b"nope"), 0),
         DataOutcome::InvalidStream
     );
     assert_eq!(r.cum_tsn(), Tsn(1));
     assert_eq!(r.ready_messages(), 0);
     assert_eq!(r.buffered_bytes(), 0);
-    assert_eq!(r.on_data(&whole(1, 2, 0, b"nope")), DataOutcome::Duplicate);
+    assert_eq!(
+        r.on_data(&whole(1, 2, 0, b"nope"), 0),
+        DataOutcome::Duplicate
+    );
     // More streams (RFC 6525): now accepted.
     r.set_inbound_streams(3);
-    assert_eq!(r.on_data(&whole(2, 2, 0, b"yes")), DataOutcome::Accepted);
+    assert_eq!(r.on_data(&whole(2, 2, 0, b"yes"), 0), DataOutcome::Accepted);
     assert_eq!(payloads(&drain(&mut r)), vec![b"yes"]);
 }
 
@@ -435,19 +448,25 @@ fn invalid_stream() {
 #[test]
 fn empty_payload() {
     let mut r = Receiver::new(Tsn(1), 1, config(1000));
-    assert_eq!(r.on_data(&whole(1, 0, 0, b"")), DataOutcome::EmptyPayload);
+    assert_eq!(
+        r.on_data(&whole(1, 0, 0, b""), 0),
+        DataOutcome::EmptyPayload
+    );
     assert_eq!(r.cum_tsn(), Tsn(0));
-    assert_eq!(r.on_data(&whole(1, 0, 0, b"x")), DataOutcome::Accepted);
+    assert_eq!(r.on_data(&whole(1, 0, 0, b"x"), 0), DataOutcome::Accepted);
 }
 
 /// Memory bound: TSNs too far beyond the cumulative TSN ack are refused.
 #[test]
 fn too_far_ahead() {
     let mut r = Receiver::new(Tsn(1), 1, config(1 << 20));
-    let out = r.on_data(&whole(1 + 1025, 0, 0, b"x"));
+    let out = r.on_data(&whole(1 + 1025, 0, 0, b"x"), 0);
     assert_eq!(out, DataOutcome::Dropped(DropReason::TooFarAhead));
     assert!(!out.requires_immediate_sack());
-    assert_eq!(r.on_data(&whole(1024, 0, 0, b"x")), DataOutcome::Accepted);
+    assert_eq!(
+        r.on_data(&whole(1024, 0, 0, b"x"), 0),
+        DataOutcome::Accepted
+    );
 }
 
 /// RFC 3758 §3.6: FORWARD TSN moves the cumulative TSN past the gaps and
@@ -458,10 +477,10 @@ fn forward_tsn_past_gaps_releases_ordered() {
     let mut r = Receiver::new(Tsn(1), 2, config(10_000));
     // Stream 0: SSN 0 abandoned (TSN 1 lost, TSN 2 its middle fragment held);
     // SSN 1 at TSN 4, SSN 2 at TSN 5. Stream 1: unrelated SSN 0 at TSN 6.
-    r.on_data(&chunk(2, 0, 0, "", b"stale"));
-    r.on_data(&whole(4, 0, 1, b"one"));
-    r.on_data(&whole(5, 0, 2, b"two"));
-    r.on_data(&whole(6, 1, 0, b"other"));
+    r.on_data(&chunk(2, 0, 0, "", b"stale"), 0);
+    r.on_data(&whole(4, 0, 1, b"one"), 0);
+    r.on_data(&whole(5, 0, 2, b"two"), 0);
+    r.on_data(&whole(6, 1, 0, b"other"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"other"]);
     assert!(r.on_forward_tsn(&ForwardTsn {
         new_cum_tsn: Tsn(3),
@@ -482,7 +501,7 @@ fn forward_tsn_past_gaps_releases_ordered() {
             ssn: Ssn(40)
         }],
     }));
-    r.on_data(&whole(7, 0, 3, b"three"));
+    r.on_data(&whole(7, 0, 3, b"three"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"three"]);
 }
 
@@ -491,7 +510,7 @@ fn forward_tsn_past_gaps_releases_ordered() {
 #[test]
 fn forward_tsn_odd_streams() {
     let mut r = Receiver::new(Tsn(1), 1, config(10_000));
-    r.on_data(&whole(1, 0, 0, b"a"));
+    r.on_data(&whole(1, 0, 0, b"a"), 0);
     assert!(r.on_forward_tsn(&ForwardTsn {
         new_cum_tsn: Tsn(2),
         streams: vec![
@@ -505,7 +524,7 @@ fn forward_tsn_odd_streams() {
             },
         ],
     }));
-    r.on_data(&whole(3, 0, 1, b"b"));
+    r.on_data(&whole(3, 0, 1, b"b"), 0);
     assert_eq!(payloads(&drain(&mut r)), vec![b"a", b"b"]);
 }
 
@@ -549,11 +568,11 @@ fn partial_delivery_of_message_larger_than_window() {
         while r.a_rwnd() == 0 {
             pieces.extend(std::iter::from_fn(|| r.poll_message()));
         }
-        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+        assert_eq!(r.on_data(f, 0), DataOutcome::Accepted);
         if i == 5 {
             let _ = r.poll_message().map(|m| pieces.push(m));
-            assert_eq!(r.on_data(&same_stream_next), DataOutcome::Accepted);
-            assert_eq!(r.on_data(&other_stream), DataOutcome::Accepted);
+            assert_eq!(r.on_data(&same_stream_next, 0), DataOutcome::Accepted);
+            assert_eq!(r.on_data(&other_stream, 0), DataOutcome::Accepted);
             for m in std::iter::from_fn(|| r.poll_message()) {
                 if m.stream == 1 {
                     others.push(m);
@@ -596,15 +615,15 @@ fn partial_delivery_aborted_by_forward_tsn() {
     let mut r = Receiver::new(Tsn(1), 1, config(400));
     let frags = fragments(1, 0, 0, false, &msg, 100);
     for f in &frags[..4] {
-        r.on_data(f);
+        r.on_data(f, 0);
     }
     let pieces = drain(&mut r);
     assert_eq!(pieces.len(), 4);
     assert!(pieces.iter().all(|m| !m.complete));
     // TSN 5 is lost; 6 and 7 are held beyond the gap.
-    r.on_data(&frags[5]);
-    r.on_data(&frags[6]);
-    r.on_data(&whole(11, 0, 1, b"next"));
+    r.on_data(&frags[5], 0);
+    r.on_data(&frags[6], 0);
+    r.on_data(&whole(11, 0, 1, b"next"), 0);
     assert_eq!(r.ready_messages(), 0);
     assert!(r.on_forward_tsn(&ForwardTsn {
         new_cum_tsn: Tsn(10),
@@ -630,8 +649,8 @@ fn partial_delivery_unordered() {
     let msg = vec![3u8; 500];
     let mut r = Receiver::new(Tsn(1), 1, config(200));
     let frags = fragments(1, 0, 0, true, &msg, 100);
-    r.on_data(&frags[0]);
-    r.on_data(&frags[1]);
+    r.on_data(&frags[0], 0);
+    r.on_data(&frags[1], 0);
     let first = drain(&mut r);
     assert_eq!(first.len(), 2);
     assert!(
@@ -639,12 +658,12 @@ fn partial_delivery_unordered() {
             .iter()
             .all(|m| m.unordered && !m.complete && m.first_tsn == Tsn(1))
     );
-    r.on_data(&chunk(6, 0, 0, "UBE", b"small"));
+    r.on_data(&chunk(6, 0, 0, "UBE", b"small"), 0);
     let small = drain(&mut r);
     assert_eq!(payloads(&small), vec![b"small"]);
     let mut rest = Vec::new();
     for f in &frags[2..] {
-        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+        assert_eq!(r.on_data(f, 0), DataOutcome::Accepted);
         rest.extend(drain(&mut r));
     }
     assert_eq!(rest.len(), 3);
@@ -665,18 +684,18 @@ fn partial_delivery_two_messages_one_stream() {
     let ordered = fragments(7, 0, 0, false, &[2u8; 600], 100); // TSN 7..=12
     // The ordered message's prefix arrives first and goes partial.
     for f in &ordered[..3] {
-        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+        assert_eq!(r.on_data(f, 0), DataOutcome::Accepted);
     }
     let mut got = drain(&mut r);
     assert_eq!(got.len(), 3);
     // Now the unordered message's prefix (TSN 1..=3) fills the window.
     for f in &unordered[..3] {
-        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+        assert_eq!(r.on_data(f, 0), DataOutcome::Accepted);
     }
     got.extend(drain(&mut r));
     assert_eq!(got.len(), 6, "the unordered prefix is handed out too");
     for f in unordered[3..].iter().chain(&ordered[3..]) {
-        assert_eq!(r.on_data(f), DataOutcome::Accepted);
+        assert_eq!(r.on_data(f, 0), DataOutcome::Accepted);
         got.extend(drain(&mut r));
     }
     assert_eq!(r.cum_tsn(), Tsn(12));
@@ -699,13 +718,13 @@ fn partial_delivery_two_messages_one_stream() {
 fn removed_stream_aborts_partial_delivery() {
     let mut r = Receiver::new(Tsn(1), 2, config(200));
     let frags = fragments(1, 1, 0, false, &[5u8; 500], 100);
-    r.on_data(&frags[0]);
-    r.on_data(&frags[1]);
+    r.on_data(&frags[0], 0);
+    r.on_data(&frags[1], 0);
     assert_eq!(drain(&mut r).len(), 2);
     r.set_inbound_streams(1);
     let got = drain(&mut r);
     assert_eq!(got.len(), 1);
     assert!(got[0].aborted && got[0].stream == 1 && got[0].first_tsn == Tsn(1));
-    assert_eq!(r.on_data(&frags[2]), DataOutcome::InvalidStream);
+    assert_eq!(r.on_data(&frags[2], 0), DataOutcome::InvalidStream);
     assert_eq!(r.cum_tsn(), Tsn(3));
 }

@@ -256,6 +256,18 @@ impl TsnMap {
         u <= self.cum || self.bit(u)
     }
 
+    /// Words of the bitmap (tests only: its memory).
+    #[cfg(test)]
+    pub(crate) fn words_len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Duplicates remembered for the next SACK (tests only: their memory).
+    #[cfg(test)]
+    pub(crate) fn dups_len(&self) -> usize {
+        self.dups.len()
+    }
+
     // --- bitmap helpers ---
 
     /// Index into `words` and bit of unwrapped TSN `u`, which must have a slot.

@@ -542,3 +542,20 @@ fn rfc9260_5_4_cookie_ack_goes_to_a_confirmed_address() {
     assert_eq!(ack.2.destination, ip(A1), "to the INIT's source");
     assert_eq!(ack.2.source, ip(B1));
 }
+
+/// Memory is bounded (issue 8): a flood of INITs that the driver does not
+/// drain queues at most `max_control_chunks` answers; the rest are counted.
+#[test]
+fn stateless_answers_are_bounded() {
+    let mut p = Pair::default_pair();
+    let limit = p.server.config().max_control_chunks;
+    for i in 0..(limit as u32 + 100) {
+        inject(&mut p, true, A1, B1, &init_packet(i + 1, 65536, vec![]));
+    }
+    let mut queued = 0;
+    while p.server.poll_response().is_some() {
+        queued += 1;
+    }
+    assert_eq!(queued, limit);
+    assert_eq!(p.server.stats().responses_dropped, 100);
+}

@@ -2,24 +2,43 @@
 //! simple model (DESIGN.md: fuzz the path manager against a model): links
 //! fail and recover at random, the application sends at random, time
 //! advances at random. Invariants (RFC 9260 §5.4, §6.4, §8.2; RFC 7829):
-//! DATA never goes to an unconfirmed address; the primary is always a known
-//! path; a path is active again only after something came back from it;
+//! DATA and SACK never go to an unconfirmed address, in any chunk position
+//! of any packet, on either side; the primary is always a known path; a
+//! path becomes active only after something came back from it (a HEARTBEAT
+//! ACK naming it, or a SACK after DATA sent there got through), never
+//! because packets arrive from its address (links also fail one way only);
 //! and once every link is up again, every message is delivered exactly once
 //! and in order, and every path is active.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use msctp_wire::{Chunk, Packet};
 use proptest::prelude::*;
 
 use super::pair::*;
+use crate::association::heartbeat::HeartbeatInfo;
 use crate::{Config, PathState, SendOptions};
+
+/// How a link fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Up,
+    /// Both directions lost.
+    Both,
+    /// Only what the client sends is lost.
+    ToServer,
+    /// Only what the server sends is lost.
+    ToClient,
+}
 
 #[derive(Debug, Clone)]
 enum Op {
-    Fail(usize),
+    Fail(usize, Failure),
     Restore(usize),
     Send(u8),
     Advance(u16),
@@ -27,11 +46,85 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0usize..2).prop_map(Op::Fail),
+        (
+            0usize..2,
+            prop_oneof![
+                Just(Failure::Both),
+                Just(Failure::ToServer),
+                Just(Failure::ToClient)
+            ]
+        )
+            .prop_map(|(l, f)| Op::Fail(l, f)),
         (0usize..2).prop_map(Op::Restore),
         (1u8..20).prop_map(Op::Send),
         (1u16..3000).prop_map(Op::Advance),
     ]
+}
+
+fn is_server(addr: IpAddr) -> bool {
+    addr == ip(B1) || addr == ip(B2)
+}
+
+/// The log of the pair, with what the network did with each packet.
+struct Trace {
+    /// Per log entry: delivered (not dropped).
+    delivered: Rc<RefCell<Vec<bool>>>,
+}
+
+/// A packet of the log, decoded.
+struct Seen {
+    at: Duration,
+    to_server: bool,
+    destination: IpAddr,
+    delivered: bool,
+    chunks: Vec<Chunk>,
+}
+
+fn decode(p: &Pair, trace: &Trace) -> Vec<Seen> {
+    let delivered = trace.delivered.borrow();
+    p.log
+        .iter()
+        .enumerate()
+        .map(|(i, (at, to_server, t))| Seen {
+            at: *at,
+            to_server: *to_server,
+            destination: t.destination,
+            delivered: delivered[i],
+            chunks: Packet::parse(t.payload.clone()).unwrap().chunks,
+        })
+        .collect()
+}
+
+/// HEARTBEAT ACKs in `s` name these addresses.
+fn acked_addresses(s: &Seen) -> Vec<IpAddr> {
+    s.chunks
+        .iter()
+        .filter_map(|c| match c {
+            Chunk::HeartbeatAck(hb) => HeartbeatInfo::decode(&hb.info).map(|i| i.address),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Arrival times of everything that came back to the client about peer
+/// address `x`: delivered HEARTBEAT ACKs naming it, and delivered SACKs
+/// once DATA sent to `x` got through.
+fn came_back(seen: &[Seen], x: IpAddr, delay: Duration) -> Vec<Duration> {
+    let mut data_through = false;
+    let mut out = Vec::new();
+    for s in seen {
+        if s.to_server && s.destination == x && s.delivered {
+            data_through |= s.chunks.iter().any(|c| matches!(c, Chunk::Data(_)));
+        }
+        if s.to_server || !s.delivered {
+            continue;
+        }
+        let sack = data_through && s.chunks.iter().any(|c| matches!(c, Chunk::Sack(_)));
+        if sack || acked_addresses(s).contains(&x) {
+            out.push(s.at + delay);
+        }
+    }
+    out
 }
 
 fn link_of(addr: std::net::IpAddr) -> usize {
@@ -60,11 +153,22 @@ proptest! {
     #[test]
     fn random_failures_keep_the_invariants(ops in proptest::collection::vec(op(), 1..40)) {
         let mut p = Pair::new(fast(1), fast(2));
-        let down = Rc::new(RefCell::new([false, false]));
+        let down = Rc::new(RefCell::new([Failure::Up, Failure::Up]));
         let d = down.clone();
+        let trace = Trace { delivered: Rc::new(RefCell::new(Vec::new())) };
+        let delivered = trace.delivered.clone();
         p.drop = Some(Box::new(move |t| {
             let links = d.borrow();
-            links[link_of(t.destination)] || links[link_of(t.source)]
+            let to_server = is_server(t.destination);
+            let lost = |f: Failure| match f {
+                Failure::Up => false,
+                Failure::Both => true,
+                Failure::ToServer => to_server,
+                Failure::ToClient => !to_server,
+            };
+            let drop = lost(links[link_of(t.destination)]) || lost(links[link_of(t.source)]);
+            delivered.borrow_mut().push(!drop);
+            drop
         }));
         let h = p.connect();
         p.run_for(Duration::from_millis(50));
@@ -73,10 +177,33 @@ proptest! {
         let server = server.unwrap();
         let mut sent = 0u32;
         let mut got = Vec::new();
+        // When each of the client's paths was last seen not active.
+        let mut last_not_active: HashMap<IpAddr, Duration> = HashMap::new();
+        let mut sample = |p: &Pair| -> Result<(), TestCaseError> {
+            let Some(a) = p.client.association(h) else { return Ok(()) };
+            let now = p.now - p.t0;
+            let mut seen = None;
+            for path in a.paths() {
+                if path.state != PathState::Active {
+                    last_not_active.insert(path.remote, now);
+                } else if let Some(since) = last_not_active.remove(&path.remote) {
+                    // It became active in (since, now]: something must
+                    // have come back from it in that interval.
+                    let seen = seen.get_or_insert_with(|| decode(p, &trace));
+                    let back = came_back(seen, path.remote, p.delay);
+                    prop_assert!(
+                        back.iter().any(|&t| t > since && t <= now),
+                        "{} active at {:?} (not active at {:?}) with nothing back from it",
+                        path.remote, now, since
+                    );
+                }
+            }
+            Ok(())
+        };
         for op in ops {
             match op {
-                Op::Fail(l) => down.borrow_mut()[l] = true,
-                Op::Restore(l) => down.borrow_mut()[l] = false,
+                Op::Fail(l, f) => down.borrow_mut()[l] = f,
+                Op::Restore(l) => down.borrow_mut()[l] = Failure::Up,
                 Op::Send(n) => {
                     for _ in 0..n {
                         let a = p.client.association_mut(h);
@@ -86,8 +213,16 @@ proptest! {
                         }
                     }
                 }
-                Op::Advance(ms) => p.run_for(Duration::from_millis(u64::from(ms))),
+                Op::Advance(ms) => {
+                    let end = p.now + Duration::from_millis(u64::from(ms));
+                    while p.now < end {
+                        let step = (p.now + Duration::from_millis(20)).min(end);
+                        p.run_until(step);
+                        sample(&p)?;
+                    }
+                }
             }
+            sample(&p)?;
             if let Some(a) = p.server.association_mut(server) {
                 while let Some(m) = a.recv() {
                     got.push(u32::from_be_bytes(m.data[..4].try_into().unwrap()));
@@ -99,22 +234,36 @@ proptest! {
                 prop_assert_eq!(paths.iter().filter(|x| x.primary).count(), 1);
             }
         }
-        // DATA never went to an address the client had not confirmed: the
-        // only unconfirmed address at start is beta's link-2 address, and
-        // the log shows DATA to it only after a HEARTBEAT ACK came from it.
-        let mut confirmed_b2 = false;
-        for (_, to_server, t) in &p.log {
-            let first = first_type(t);
-            if !*to_server && first == 5 && t.source == ip(B2) {
-                confirmed_b2 = true;
+        // DATA and SACK never went to an address its sender had not
+        // confirmed (RFC 9260 §5.4), in any position of any packet: an
+        // address is confirmed at the earliest when a HEARTBEAT ACK naming
+        // it reaches its prober. The client starts with beta's handshake
+        // address confirmed, the server with alpha's.
+        let seen = decode(&p, &trace);
+        let mut confirmed_at: HashMap<IpAddr, Duration> = HashMap::new();
+        confirmed_at.insert(ip(B1), Duration::ZERO);
+        confirmed_at.insert(ip(A1), Duration::ZERO);
+        for s in seen.iter().filter(|s| s.delivered) {
+            for a in acked_addresses(s) {
+                confirmed_at.entry(a).or_insert(s.at + p.delay);
             }
-            if *to_server && first == 0 && t.destination == ip(B2) {
-                prop_assert!(confirmed_b2, "DATA to an unconfirmed address");
+        }
+        for s in &seen {
+            let data_or_sack = s
+                .chunks
+                .iter()
+                .any(|c| matches!(c, Chunk::Data(_) | Chunk::Sack(_)));
+            if data_or_sack {
+                let ok = confirmed_at.get(&s.destination).is_some_and(|&t| t <= s.at);
+                prop_assert!(ok, "DATA or SACK to unconfirmed {} at {:?}", s.destination, s.at);
             }
         }
         // Everything heals: all links up, a minute passes.
-        *down.borrow_mut() = [false, false];
-        p.run_for(Duration::from_secs(60));
+        *down.borrow_mut() = [Failure::Up, Failure::Up];
+        for _ in 0..600 {
+            p.run_for(Duration::from_millis(100));
+            sample(&p)?;
+        }
         if let Some(a) = p.server.association_mut(server) {
             while let Some(m) = a.recv() {
                 got.push(u32::from_be_bytes(m.data[..4].try_into().unwrap()));

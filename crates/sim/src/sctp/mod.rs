@@ -192,4 +192,18 @@ impl Agent for SctpHost {
         self.endpoint.handle_timeout(now);
         self.after_input(now);
     }
+
+    fn attach(&mut self, sources: crate::sources::SourceTable) {
+        // The endpoint's paths leave from our address on the routed link.
+        self.endpoint
+            .set_source_selector(std::sync::Arc::new(sources));
+    }
+
+    fn follows_routing(&self) -> bool {
+        true
+    }
+
+    fn routes_changed(&mut self) {
+        self.endpoint.refresh_sources();
+    }
 }

@@ -34,6 +34,15 @@
 //! [`ReceivedMessage`]s. A single-fragment message reuses the chunk's
 //! `Bytes`; a multi-fragment one is concatenated once.
 //!
+//! # Memory accounting
+//!
+//! Every fragment and every queued message carries a *charge*: the bytes of
+//! memory it keeps alive (the buffer its payload points into, which for a
+//! zero-copy payload is its whole datagram, plus a fixed bookkeeping
+//! overhead). The receiver's window counts charges, so what a peer can make
+//! us hold is bounded in real memory, not only in payload bytes (see
+//! [`super::Receiver`]).
+//!
 //! # Files
 //!
 //! This file holds the fragments, runs, ordering and the window-full drop;
@@ -115,6 +124,8 @@ struct Fragment {
     begin: bool,
     end: bool,
     payload: Bytes,
+    /// Memory this fragment keeps alive (see the module notes).
+    charge: usize,
 }
 
 impl Fragment {
@@ -152,19 +163,39 @@ pub(crate) struct Reassembly {
     streams: Vec<StreamState>,
     /// Unordered messages under partial delivery, by next TSN to hand out.
     unordered_partials: BTreeMap<u64, Partial>,
-    /// Messages and pieces ready for the application, in delivery order.
-    ready: VecDeque<ReceivedMessage>,
+    /// Messages and pieces ready for the application, in delivery order,
+    /// each with its charge.
+    ready: VecDeque<(ReceivedMessage, usize)>,
     /// Payload bytes in `frags`.
     held_bytes: usize,
     /// Payload bytes in `ready`.
     ready_bytes: usize,
+    /// Charges of `frags`.
+    held_charge: usize,
+    /// Charges of `ready`.
+    ready_charge: usize,
+    /// Charge of a message built here (a concatenation, an aborted piece)
+    /// on top of its payload: the bookkeeping overhead.
+    overhead: usize,
     /// Where the DATA being inserted came from (set by the receiver).
     pub(crate) source: Option<std::net::IpAddr>,
+    /// Steps taken skipping SSNs for FORWARD TSN (tests only: bounded work).
+    #[cfg(test)]
+    skip_steps: usize,
 }
 
 impl Reassembly {
-    /// Reassembly for `inbound_streams` streams, all starting at SSN 0.
+    /// Reassembly for `inbound_streams` streams, all starting at SSN 0, that
+    /// charges nothing for bookkeeping (tests only).
+    #[cfg(test)]
     pub(crate) fn new(inbound_streams: u16) -> Self {
+        Self::with_overhead(inbound_streams, 0)
+    }
+
+    /// Reassembly for `inbound_streams` streams, all starting at SSN 0,
+    /// whose own messages (concatenations, aborted pieces) are charged
+    /// `overhead` bytes on top of their payload.
+    pub(crate) fn with_overhead(inbound_streams: u16, overhead: usize) -> Self {
         Reassembly {
             frags: BTreeMap::new(),
             runs: BTreeMap::new(),
@@ -173,7 +204,12 @@ impl Reassembly {
             ready: VecDeque::new(),
             held_bytes: 0,
             ready_bytes: 0,
+            held_charge: 0,
+            ready_charge: 0,
+            overhead,
             source: None,
+            #[cfg(test)]
+            skip_steps: 0,
         }
     }
 
@@ -192,6 +228,12 @@ impl Reassembly {
         self.ready_bytes
     }
 
+    /// Memory charged for held fragments and queued messages (see the
+    /// module notes).
+    pub(crate) fn charge(&self) -> usize {
+        self.held_charge + self.ready_charge
+    }
+
     /// Messages and pieces ready for the application.
     pub(crate) fn ready_messages(&self) -> usize {
         self.ready.len()
@@ -199,8 +241,9 @@ impl Reassembly {
 
     /// The next message or piece in delivery order.
     pub(crate) fn poll(&mut self) -> Option<ReceivedMessage> {
-        let m = self.ready.pop_front()?;
+        let (m, charge) = self.ready.pop_front()?;
         self.ready_bytes -= m.payload.len();
+        self.ready_charge -= charge;
         Some(m)
     }
 
@@ -238,8 +281,9 @@ impl Reassembly {
 
     /// Takes a new DATA chunk at unwrapped TSN `tsn` (never seen before, on
     /// an existing stream, with a non-empty payload: the caller checks) and
-    /// delivers whatever it completes.
-    pub(crate) fn insert(&mut self, tsn: u64, data: &Data) {
+    /// delivers whatever it completes. Its user data is `payload` (the
+    /// chunk's own, or a copy), which keeps `charge` bytes alive.
+    pub(crate) fn insert(&mut self, tsn: u64, data: &Data, payload: Bytes, charge: usize) {
         let st = usize::from(data.stream);
         if st >= self.streams.len() || self.frags.contains_key(&tsn) {
             return;
@@ -252,7 +296,8 @@ impl Reassembly {
             unordered: data.unordered,
             begin: data.begin,
             end: data.end,
-            payload: data.payload.clone(),
+            payload,
+            charge,
         };
         // Fast path: a whole message that can go straight out, never stored
         // (RFC 9260 §6.6: unordered at once; ordered when its turn).
@@ -270,6 +315,7 @@ impl Reassembly {
             }
         }
         self.held_bytes += frag.payload.len();
+        self.held_charge += frag.charge;
         self.frags.insert(tsn, frag);
         // Merge with the run ending just below and the run starting just
         // above, when this fragment continues / is continued by them.
@@ -350,17 +396,22 @@ impl Reassembly {
     /// Queues a single-fragment message that was never stored (zero-copy).
     fn push_whole(&mut self, tsn: u64, frag: Fragment) {
         self.ready_bytes += frag.payload.len();
-        self.ready.push_back(ReceivedMessage {
-            stream: frag.stream,
-            ssn: frag.ssn,
-            ppid: frag.ppid,
-            unordered: frag.unordered,
-            first_tsn: wrap(tsn),
-            payload: frag.payload,
-            complete: true,
-            aborted: false,
-            from: frag.from,
-        });
+        self.ready_charge += frag.charge;
+        let charge = frag.charge;
+        self.ready.push_back((
+            ReceivedMessage {
+                stream: frag.stream,
+                ssn: frag.ssn,
+                ppid: frag.ppid,
+                unordered: frag.unordered,
+                first_tsn: wrap(tsn),
+                payload: frag.payload,
+                complete: true,
+                aborted: false,
+                from: frag.from,
+            },
+            charge,
+        ));
     }
 
     /// Removes the complete run starting at `start` and queues its message:
@@ -372,12 +423,14 @@ impl Reassembly {
         let mut first = None;
         let mut last_from = None;
         let mut total = 0;
+        let mut charge = 0;
         let mut parts = Vec::new();
         for tsn in start..=end {
             let Some(f) = self.frags.remove(&tsn) else {
                 continue;
             };
             total += f.payload.len();
+            charge += f.charge;
             last_from = f.from;
             if first.is_none() {
                 first = Some((f.stream, f.ssn, f.ppid, f.unordered));
@@ -388,35 +441,42 @@ impl Reassembly {
             return;
         };
         self.held_bytes -= total;
+        self.held_charge -= charge;
         self.ready_bytes += total;
         let payload = if parts.len() == 1 {
             parts.pop().unwrap_or_default()
         } else {
+            // One new buffer: the fragments' datagrams are released.
             let mut buf = BytesMut::with_capacity(total);
             for p in &parts {
                 buf.extend_from_slice(p);
             }
+            charge = total + self.overhead;
             buf.freeze()
         };
-        self.ready.push_back(ReceivedMessage {
-            stream,
-            ssn,
-            ppid,
-            unordered,
-            first_tsn: wrap(start),
-            payload,
-            complete: true,
-            aborted: false,
-            from: last_from,
-        });
+        self.ready_charge += charge;
+        self.ready.push_back((
+            ReceivedMessage {
+                stream,
+                ssn,
+                ppid,
+                unordered,
+                first_tsn: wrap(start),
+                payload,
+                complete: true,
+                aborted: false,
+                from: last_from,
+            },
+            charge,
+        ));
     }
 
     /// RFC 9260 §6.2 (window full): gives up the highest held fragment if
-    /// its TSN is above `above`, returning its TSN and payload length, so
-    /// that the caller can forget the TSN. A complete message that waited
+    /// its TSN is above `above`, returning its TSN, so that the caller can
+    /// forget the TSN. A complete message that waited
     /// becomes incomplete again. Fragments already handed out are never
     /// taken back.
-    pub(crate) fn drop_highest_above(&mut self, above: u64) -> Option<(u64, usize)> {
+    pub(crate) fn drop_highest_above(&mut self, above: u64) -> Option<u64> {
         let (&tsn, _) = self.frags.last_key_value()?;
         if tsn <= above {
             return None;
@@ -433,16 +493,16 @@ impl Reassembly {
             self.runs.insert(start, tsn - 1);
         }
         self.held_bytes -= f.payload.len();
-        Some((tsn, f.payload.len()))
+        self.held_charge -= f.charge;
+        Some(tsn)
     }
 
-    /// Payload bytes of held fragments with TSN above `above`: what
-    /// [`Reassembly::drop_highest_above`] could free.
-    pub(crate) fn held_bytes_above(&self, above: u64) -> usize {
+    /// Payload bytes and charge of held fragments with TSN above `above`:
+    /// what [`Reassembly::drop_highest_above`] could free.
+    pub(crate) fn held_above(&self, above: u64) -> (usize, usize) {
         self.frags
             .range(above.saturating_add(1)..)
-            .map(|(_, f)| f.payload.len())
-            .sum()
+            .fold((0, 0), |(b, c), (_, f)| (b + f.payload.len(), c + f.charge))
     }
 
     /// Removes a complete held run from its stream's waiting index.
@@ -464,8 +524,30 @@ impl Reassembly {
         for tsn in start..=end {
             if let Some(f) = self.frags.remove(&tsn) {
                 self.held_bytes -= f.payload.len();
+                self.held_charge -= f.charge;
             }
         }
+    }
+
+    /// [`Reassembly::insert`] of the chunk's own payload, charged its
+    /// length (tests only).
+    #[cfg(test)]
+    pub(crate) fn add(&mut self, tsn: u64, data: &Data) {
+        self.insert(tsn, data, data.payload.clone(), data.payload.len());
+    }
+
+    /// Steps taken skipping SSNs so far (tests only).
+    #[cfg(test)]
+    pub(crate) fn skip_work(&self) -> usize {
+        self.skip_steps
+    }
+
+    /// Bytes of the largest record kept per held chunk or queued message,
+    /// with its map key (tests only: checks the charged overhead).
+    #[cfg(test)]
+    pub(crate) fn record_size() -> usize {
+        (std::mem::size_of::<Fragment>() + std::mem::size_of::<u64>())
+            .max(std::mem::size_of::<(ReceivedMessage, usize)>())
     }
 
     /// Unwrapped TSNs of the held fragments (tests only).
@@ -479,8 +561,15 @@ impl Reassembly {
     pub(crate) fn check_invariants(&self) {
         let bytes: usize = self.frags.values().map(|f| f.payload.len()).sum();
         assert_eq!(bytes, self.held_bytes);
-        let ready: usize = self.ready.iter().map(|m| m.payload.len()).sum();
+        let charge: usize = self.frags.values().map(|f| f.charge).sum();
+        assert_eq!(charge, self.held_charge);
+        let ready: usize = self.ready.iter().map(|(m, _)| m.payload.len()).sum();
         assert_eq!(ready, self.ready_bytes);
+        let charge: usize = self.ready.iter().map(|(_, c)| c).sum();
+        assert_eq!(charge, self.ready_charge);
+        for f in self.frags.values() {
+            assert!(f.charge >= f.payload.len());
+        }
         let mut covered = 0;
         let mut last_end = None;
         for (&s, &e) in &self.runs {
@@ -578,7 +667,7 @@ pub(super) mod tests {
                 frag(0, 0, false, false, true, b"ef"),
             ];
             for (i, &k) in order.iter().enumerate() {
-                r.insert(100 + k, &chunks[k as usize]);
+                r.add(100 + k, &chunks[k as usize]);
                 r.check_invariants();
                 if i < 2 {
                     assert_eq!(r.ready_messages(), 0);
@@ -598,9 +687,9 @@ pub(super) mod tests {
     #[test]
     fn fragments_must_match() {
         let mut r = Reassembly::new(2);
-        r.insert(1, &frag(0, 0, false, true, false, b"a"));
-        r.insert(2, &frag(1, 0, false, false, true, b"b"));
-        r.insert(3, &frag(0, 0, false, true, true, b"c"));
+        r.add(1, &frag(0, 0, false, true, false, b"a"));
+        r.add(2, &frag(1, 0, false, false, true, b"b"));
+        r.add(3, &frag(0, 0, false, true, true, b"c"));
         r.check_invariants();
         // Stream 0 SSN 0 arrives whole at TSN 3 and is delivered; the
         // fragment at TSN 1 can never complete.

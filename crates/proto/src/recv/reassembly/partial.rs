@@ -47,14 +47,15 @@ impl Partial {
 impl Reassembly {
     /// Partial delivery (RFC 9260 §6.9: a receiver out of buffer space while
     /// waiting for more fragments SHOULD hand out part of the message). While
-    /// held bytes reach `point`, starts handing out the in-order prefix of
+    /// the memory charged for held fragments reaches `point`, starts handing
+    /// out the in-order prefix of
     /// the lowest-TSN incomplete message that has its first fragment and is
     /// at the head of its stream (unordered, or ordered with the next SSN and
     /// no ordered partial delivery on the stream yet). Returns whether
     /// anything started.
     pub(crate) fn partial_deliver(&mut self, point: usize) -> bool {
         let mut started = false;
-        while self.held_bytes >= point {
+        while self.held_charge >= point {
             let candidate = self.runs.iter().find_map(|(&s, &e)| {
                 let f = &self.frags[&s];
                 let stream = &self.streams[usize::from(f.stream)];
@@ -107,18 +108,23 @@ impl Reassembly {
             let len = f.payload.len();
             self.held_bytes -= len;
             self.ready_bytes += len;
+            self.held_charge -= f.charge;
+            self.ready_charge += f.charge;
             finished = f.end;
-            self.ready.push_back(ReceivedMessage {
-                stream: p.stream,
-                ssn: p.ssn,
-                ppid: p.ppid,
-                unordered: p.unordered,
-                first_tsn: wrap(p.first),
-                payload: f.payload,
-                complete: f.end,
-                aborted: false,
-                from: f.from,
-            });
+            self.ready.push_back((
+                ReceivedMessage {
+                    stream: p.stream,
+                    ssn: p.ssn,
+                    ppid: p.ppid,
+                    unordered: p.unordered,
+                    first_tsn: wrap(p.first),
+                    payload: f.payload,
+                    complete: f.end,
+                    aborted: false,
+                    from: f.from,
+                },
+                f.charge,
+            ));
             p.next = tsn + 1;
         }
         let st = usize::from(p.stream);
@@ -150,17 +156,23 @@ impl Reassembly {
                 stream.next_ssn = p.ssn.next();
             }
         }
-        self.ready.push_back(ReceivedMessage {
-            stream: p.stream,
-            ssn: p.ssn,
-            ppid: p.ppid,
-            unordered: p.unordered,
-            first_tsn: wrap(p.first),
-            payload: Bytes::new(),
-            complete: false,
-            aborted: true,
-            from: None,
-        });
+        // The empty piece costs its bookkeeping like any other, so that a
+        // peer cannot queue them for free.
+        self.ready_charge += self.overhead;
+        self.ready.push_back((
+            ReceivedMessage {
+                stream: p.stream,
+                ssn: p.ssn,
+                ppid: p.ppid,
+                unordered: p.unordered,
+                first_tsn: wrap(p.first),
+                payload: Bytes::new(),
+                complete: false,
+                aborted: true,
+                from: None,
+            },
+            self.overhead,
+        ));
         // The rest of the message, if held beyond a gap, is useless now.
         if self.runs.contains_key(&p.next)
             && self.frags.get(&p.next).is_some_and(|f| p.continued_by(f))
