@@ -672,3 +672,107 @@ fn single_homed_msctp_to_usrsctp_echo_server_raw() {
 fn single_homed_msctp_to_usrsctp_echo_server_udp() {
     single_homed_to_echo_server(Transport::Udp);
 }
+
+/// Issue 8 (b) with usrsctp's stock `client` example (wildcard bind, so
+/// its INIT lists all of alpha's addresses, IPv6 ones included; it sends
+/// each line of its stdin as a message and writes what comes back to
+/// stdout): `msctp server --bind 192.0.2.2,198.51.100.2 --mode echo`
+/// echoes 40 lines, each waited for, then the client shuts down on end of
+/// input. RFC 9260 §5.1.2: addresses of a family msctp is not bound to
+/// do not stop the association; §6.4: every packet msctp sends on link k
+/// carries its link-k address; tshark: every SCTP frame good.
+fn msctp_server_with_stock_client(t: Transport) {
+    need_everything();
+    let stock = usrsctp_example("client");
+    procs::msctp_bin();
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("stock-client-{}", t.msctp()));
+    let caps = Captures::start(&lab, &scratch);
+    let bind = list(&[BETA1_V4, BETA2_V4]);
+    let mut args = vec![
+        "server",
+        "--json",
+        "--bind",
+        &bind,
+        "--port",
+        PORT,
+        "--mode",
+        "echo",
+        "--transport",
+        t.msctp(),
+    ];
+    args.extend(FAST);
+    let mut server = Proc::msctp("msctp server", &lab.beta, &args);
+    server.wait_json("`listening`", WAIT, |v| v["event"] == "listening");
+
+    // client remote_addr remote_port local_port local_encaps_port remote_encaps_port
+    let beta1 = s(BETA1_V4);
+    let client_args: Vec<&str> = match t {
+        Transport::Raw => vec![&beta1, PORT, "0", "0"],
+        Transport::Udp => vec![&beta1, PORT, "0", "9899", "9899"],
+    };
+    let mut client = Proc::start_with_stdin("usrsctp client", &lab.alpha, &stock, &client_args);
+    let lines = 40;
+    for i in 0..lines {
+        let line = format!(
+            "msctp interop line {i} {:016x}",
+            (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        );
+        client.write_line(&line);
+        client.wait_line(&format!("the echo of line {i}"), WAIT, |l| {
+            l.ends_with(&line)
+        });
+    }
+    client.close_stdin();
+    let f = client.finish(RUN);
+    let srv = server.stop();
+    let (ca, cb) = caps.stop();
+    report_sources(
+        &format!("stock usrsctp client ↔ msctp server, {}", t.msctp()),
+        "beta",
+        &ca,
+        &cb,
+    );
+    f.assert_success("usrsctp client");
+    let events = srv.json();
+    let up = events
+        .iter()
+        .find(|v| v["event"] == "association_change" && v["change"] == "comm_up")
+        .unwrap_or_else(|| {
+            panic!(
+                "msctp server: association up:\n{}",
+                procs::brief(&srv.lines)
+            )
+        });
+    println!(
+        "the stock client's addresses as msctp saw them: {}",
+        up["peer_addresses"]
+    );
+    let closed = events
+        .iter()
+        .rfind(|v| v["event"] == "counters" && v["state"] == "closed")
+        .unwrap_or_else(|| panic!("final counters:\n{}", procs::brief(&srv.lines)));
+    assert_eq!(closed["messages_in"], lines, "{closed}");
+    assert_eq!(closed["messages_out"], lines, "{closed}");
+    assert!(
+        events
+            .iter()
+            .any(|v| v["event"] == "association_change" && v["change"] == "shutdown_complete"),
+        "graceful shutdown:\n{}",
+        procs::brief(&srv.lines)
+    );
+    for c in [&ca, &cb] {
+        c.assert_sources("msctp", BETA_HOMING);
+    }
+    check_captures(&ca, &cb);
+}
+
+#[test]
+fn msctp_server_stock_usrsctp_client_raw() {
+    msctp_server_with_stock_client(Transport::Raw);
+}
+
+#[test]
+fn msctp_server_stock_usrsctp_client_udp() {
+    msctp_server_with_stock_client(Transport::Udp);
+}

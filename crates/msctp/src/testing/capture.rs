@@ -697,3 +697,88 @@ fn write_sctp_only(from: &Path, to: &Path, link_type: LinkType) {
     w.flush()
         .unwrap_or_else(|e| panic!("writing {}: {e}", to.display()));
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checkers on a capture written here (no root, no tcpdump): they
+    //! must find what they look for.
+
+    use super::*;
+    use msctp_wire::capture::{sctp_over_ip, sctp_over_udp};
+
+    /// A 16-byte SCTP packet: the common header and one empty chunk of
+    /// type `kind` (its 4-byte header only).
+    fn sctp(kind: u8) -> Vec<u8> {
+        let mut p = vec![0x13, 0x89, 0xe0, 0x00, 0, 0, 0, 7, 0, 0, 0, 0];
+        p.extend_from_slice(&[kind, 0, 0, 4]);
+        p
+    }
+
+    fn write(path: &Path, packets: &[Vec<u8>]) {
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = PcapWriter::new(std::io::BufWriter::new(file)).unwrap();
+        for (i, p) in packets.iter().enumerate() {
+            w.write_frame(Duration::from_millis(i as u64), p).unwrap();
+        }
+        w.flush().unwrap();
+    }
+
+    #[test]
+    fn checkers_find_wrong_sources_fragments_and_udp_ports() {
+        let dir = std::env::temp_dir().join(format!("msctp-capture-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let link1 = dir.join("link1.pcap");
+        let link2 = dir.join("link2.pcap");
+        let mut fragment = sctp_over_ip(addr::ALPHA1_V4, addr::BETA1_V4, &sctp(0)).unwrap();
+        fragment[6] |= 0x20; // More Fragments
+        write(
+            &link1,
+            &[
+                // alpha's own link-1 address: right.
+                sctp_over_ip(addr::ALPHA1_V4, addr::BETA1_V4, &sctp(0)).unwrap(),
+                // alpha's link-2 address on link 1: wrong, twice.
+                sctp_over_ip(addr::ALPHA2_V4, addr::BETA1_V4, &sctp(3)).unwrap(),
+                sctp_over_ip(addr::ALPHA2_V4, addr::BETA1_V4, &sctp(3)).unwrap(),
+                // beta's packets are not alpha's business.
+                sctp_over_ip(addr::BETA2_V4, addr::ALPHA1_V4, &sctp(3)).unwrap(),
+                fragment,
+            ],
+        );
+        write(
+            &link2,
+            &[sctp_over_udp(addr::ALPHA2_V4, addr::BETA2_V4, 9899, 40000, &sctp(4)).unwrap()],
+        );
+        let c = Captured {
+            namespace: "unit".into(),
+            ifaces: vec![
+                IfaceCapture::read("link1", &link1),
+                IfaceCapture::read("link2", &link2),
+            ],
+        };
+        let wrong = c.wrong_sources(ALPHA_HOMING);
+        assert_eq!(
+            wrong,
+            BTreeMap::from([(
+                "link1".to_string(),
+                BTreeMap::from([((addr::ALPHA2_V4, addr::BETA1_V4), 2)])
+            )])
+        );
+        assert!(c.wrong_sources(BETA_HOMING).contains_key("link1"));
+        assert_eq!(
+            c.fragments(),
+            BTreeMap::from([("link1".to_string(), 1), ("link2".to_string(), 0)])
+        );
+        assert_eq!(c.iface("link1").counts().values().sum::<u64>(), 4);
+        let udp = &c.iface("link2").sctp[0];
+        assert_eq!(udp.udp_ports, Some((9899, 40000)));
+        assert!(udp.has(chunk_type::HEARTBEAT));
+        let table = c.sources_table(&[("alpha", ALPHA_HOMING), ("beta", BETA_HOMING)]);
+        assert!(table.contains("198.51.100.1=2"), "{table}");
+        let caught = std::panic::catch_unwind(|| c.assert_sources("alpha", ALPHA_HOMING));
+        assert!(
+            caught.is_err(),
+            "assert_sources must fail on a wrong source"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

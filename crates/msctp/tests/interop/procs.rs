@@ -8,10 +8,10 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -206,6 +206,7 @@ pub struct Proc {
     lines: Receiver<String>,
     pub seen: Vec<String>,
     stderr: Option<JoinHandle<String>>,
+    stdin: Option<ChildStdin>,
 }
 
 impl Proc {
@@ -213,12 +214,22 @@ impl Proc {
     /// program: the child's PID is the program's), stdout and stderr piped,
     /// stdin closed.
     pub fn start(what: &str, ns: &Netns, program: &Path, args: &[&str]) -> Proc {
+        Proc::spawn(what, ns, program, args, false)
+    }
+
+    /// Like [`Proc::start`], with stdin a pipe ([`Proc::write_line`],
+    /// [`Proc::close_stdin`]).
+    pub fn start_with_stdin(what: &str, ns: &Netns, program: &Path, args: &[&str]) -> Proc {
+        Proc::spawn(what, ns, program, args, true)
+    }
+
+    fn spawn(what: &str, ns: &Netns, program: &Path, args: &[&str], stdin: bool) -> Proc {
         let mut command = Command::new("ip");
         command
             .args(["netns", "exec", ns.name()])
             .arg(program)
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command
@@ -226,6 +237,7 @@ impl Proc {
             .unwrap_or_else(|e| panic!("cannot start {what} ({command:?}): {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
         let mut stderr = child.stderr.take().expect("piped stderr");
+        let stdin = child.stdin.take();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -246,7 +258,22 @@ impl Proc {
             lines: rx,
             seen: Vec::new(),
             stderr: Some(stderr),
+            stdin,
         }
+    }
+
+    /// Writes `line` and a newline to the program's stdin.
+    pub fn write_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("started with a stdin pipe");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| stdin.flush())
+            .unwrap_or_else(|e| panic!("writing to the stdin of {}: {e}", self.what));
+    }
+
+    /// Closes the program's stdin (end of file).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
     }
 
     /// Runs the `msctp` command with `args` inside `ns`.
