@@ -252,6 +252,22 @@ fn blind_abort_with_tag_zero_and_t_bit_is_discarded() {
     assert!(o.script.iter().any(|l| l.starts_with("sent blind-abort")));
 }
 
+/// The same blind ABORTs over UDP encapsulation (RFC 6951), from the
+/// server's own addresses and UDP port 9899.
+#[test]
+fn blind_abort_over_udp_is_discarded() {
+    let o = under_attack("blind-abort", true, 300, false, true);
+    assert!(o.script.iter().any(|l| l.starts_with("sent blind-abort")));
+}
+
+/// RFC 9260 §6.2.1 over UDP encapsulation: the gap-block flood from the
+/// server's addresses and UDP port 9899.
+#[test]
+fn sack_with_thousands_of_gap_blocks_over_udp() {
+    let o = under_attack("gap-flood", true, 300, false, true);
+    assert!(o.script.iter().any(|l| l.starts_with("sent gap-flood")));
+}
+
 /// RFC 6951 §5 and RFC 9260 §8.5: over UDP encapsulation, datagrams from
 /// the server's own addresses but another UDP port (40000), with wrong
 /// verification tags (HEARTBEAT, ABORT, SACK), are discarded: the

@@ -213,11 +213,13 @@ class Sender:
         self.state = state
         self.use_udp = use_udp
         self.socks = {}
+        self.udp_src_port = udp_src_port
         for src in BETA:
             if use_udp:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind((src, udp_src_port))
+                # Raw UDP: the UDP header is ours, so the source port may be
+                # the one the server holds (9899) or any other.
+                s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+                s.bind((src, 0))
             else:
                 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 132)
                 s.bind((src, 0))
@@ -231,10 +233,24 @@ class Sender:
             self.state.ours.add(struct.unpack_from("!I", packet, 8)[0])
         src, dst = BETA[link], ALPHA[link]
         if self.use_udp:
-            self.socks[src].sendto(packet, (dst, UDP_PORT))
+            self.socks[src].sendto(udp_datagram(src, dst, self.udp_src_port, UDP_PORT, packet), (dst, 0))
         else:
             self.socks[src].sendto(packet, (dst, 0))
         self.sent += 1
+
+
+def udp_datagram(src, dst, sport, dport, payload):
+    """A UDP header (RFC 768, checksum over the IPv4 pseudo-header) and payload."""
+    length = 8 + len(payload)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, length)
+    data = pseudo + struct.pack("!HHHH", sport, dport, length, 0) + payload
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    checksum = (~total & 0xFFFF) or 0xFFFF
+    return struct.pack("!HHHH", sport, dport, length, checksum) + payload
 
 
 def iptables(*args):
