@@ -99,10 +99,13 @@ pub fn usrsctp_peer_bin() -> &'static Path {
             header.display()
         );
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/usrsctp_peer.c");
-        let bin = profile_dir().join(format!("usrsctp_peer-{}", std::process::id()));
+        // Compiled under a name of this process, then renamed into place
+        // (atomic: test processes running at once never see half a file).
+        let bin = profile_dir().join("usrsctp_peer");
+        let tmp = profile_dir().join(format!("usrsctp_peer.tmp-{}", std::process::id()));
         let out = Command::new(&cc)
             .args(["-O1", "-Wall", "-o"])
-            .arg(&bin)
+            .arg(&tmp)
             .arg(&src)
             .args(["-lusrsctp", "-lpthread"])
             .output()
@@ -114,6 +117,8 @@ pub fn usrsctp_peer_bin() -> &'static Path {
             src.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+        std::fs::rename(&tmp, &bin)
+            .unwrap_or_else(|e| panic!("renaming {} to {}: {e}", tmp.display(), bin.display()));
         bin
     })
 }
