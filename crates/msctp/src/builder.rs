@@ -75,7 +75,10 @@ impl SocketBuilder {
 
     /// A one-to-many socket.
     pub async fn one_to_many(self) -> io::Result<SctpSocket> {
-        let port = self.port.unwrap_or_else(ephemeral_port);
+        let port = match self.port {
+            Some(p) => p,
+            None => ephemeral_port()?,
+        };
         SctpSocket::bind(&self.addrs, port, self.options).await
     }
 

@@ -233,6 +233,45 @@
 //! }
 //! ```
 //!
+//! # Source addresses
+//!
+//! Every packet leaves from the address the host's routing uses for its
+//! destination, among the bound addresses; never from the address the
+//! peer's packet happened to arrive on; refreshed when the host's links,
+//! addresses, routes or rules change (netlink notifications).
+//!
+//! In detail ([`routes`]): for each peer address the runtime asks the kernel
+//! (`RTM_GETROUTE`, what `ip route get` prints) for the output interface and
+//! the preferred source. The preferred source is used if it is bound; else a
+//! bound address of the same family on the output interface (the one sharing
+//! the longest prefix with the destination); else the bound address of the
+//! same family sharing the longest prefix with it. Answers are cached per
+//! destination (bounded); a netlink change clears the cache and every path
+//! of every association takes its new source at once
+//! (`Endpoint::refresh_sources`). So a peer that answers everything from one
+//! address (usrsctp in raw mode does) cannot make msctp send on link 2 with
+//! its link-1 address, and a route that moves a destination to another
+//! interface moves its packets' source with it. [`PathInfo::local`] is the
+//! source a path uses now.
+//!
+//! # Randomness and UDP ports
+//!
+//! Verification tags, initial TSNs and heartbeat nonces come from a CSPRNG
+//! (ChaCha20) keyed from the operating system's random source
+//! ([`Config::rng_secret`], filled by the runtime when `None`); the cookie
+//! key ([`Config::cookie_secret`]) is a separate OS secret. If the OS random
+//! source fails, binding fails: there is no weaker fallback.
+//!
+//! Over UDP, the peer's UDP port is learnt per association and peer address
+//! (RFC 6951 §5.4) only from datagrams the association accepted (checksum
+//! and verification tag right, or a valid COOKIE ECHO): a spoofed datagram
+//! from another port cannot redirect an association's traffic, and the
+//! table holds at most the peer addresses of live associations. Packets to a
+//! peer address with no learnt port go to the port learnt from another
+//! address of the same association, else to [`Options::remote_udp_port`].
+//! Stateless answers (INIT ACK, replies to out-of-the-blue packets) go to
+//! the UDP source port of the datagram they answer and are not remembered.
+//!
 //! # Capture
 //!
 //! [`Options::pcap`] writes every SCTP packet the endpoint sends and
@@ -263,7 +302,8 @@
 //!   9899. No privilege is needed, it passes NATs and firewalls that only
 //!   know UDP, and only stacks that implement RFC 6951 (usrsctp, FreeBSD,
 //!   msctp) can talk to it. The peer's UDP port is reported per received
-//!   packet, since RFC 6951 §5.3 has the association remember it per path.
+//!   packet; the runtime remembers it per association and path (RFC 6951
+//!   §5.4, see [Randomness and UDP ports](#randomness-and-udp-ports)).
 //!
 //! ICMP errors about packets we sent are reported next to received packets
 //! ([`transport::Incoming::Icmp`]) for `msctp_proto::Endpoint::handle_icmp`
@@ -295,6 +335,7 @@ pub mod builder;
 pub mod events;
 pub mod one_to_many;
 pub mod options;
+pub mod routes;
 pub(crate) mod runtime;
 pub mod socket;
 pub(crate) mod sys;

@@ -232,6 +232,18 @@ impl SctpSocket {
     pub fn local_addrs(&self) -> Vec<IpAddr> {
         self.shared.lock().endpoint.local_addrs().to_vec()
     }
+
+    /// Over UDP: the peer's UDP port learnt per peer address of `assoc`
+    /// (RFC 6951 §5.4). Empty over raw IP.
+    pub fn peer_udp_ports(&self, assoc: AssociationHandle) -> Vec<(IpAddr, u16)> {
+        self.shared.lock().udp_ports.of(assoc)
+    }
+
+    /// How many peer UDP ports the endpoint remembers, over all its
+    /// associations (at most their peer addresses).
+    pub fn learnt_udp_ports(&self) -> usize {
+        self.shared.lock().udp_ports.len()
+    }
 }
 
 impl Drop for SctpSocket {

@@ -11,8 +11,10 @@ use crate::transport::TransportKind;
 /// Options of a listener or a connecting stream.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Protocol parameters. `rng_seed` and `cookie_secret` are filled from
-    /// the operating system's random source when left at zero.
+    /// Protocol parameters. `rng_secret` (when `None`) and `cookie_secret`
+    /// (when all zero) are filled from the operating system's random source,
+    /// so the runtime's verification tags, TSNs and nonces come from a
+    /// CSPRNG and `rng_seed` is not used.
     pub config: Config,
     /// Raw IP (needs `CAP_NET_RAW`) or UDP encapsulation (RFC 6951).
     pub transport: TransportKind,

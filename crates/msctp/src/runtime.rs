@@ -10,13 +10,15 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::pending;
+use std::io;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use msctp_proto::{AssociationChange, AssociationHandle, CloseReason, Endpoint, Event};
+use msctp_proto::{AssociationChange, AssociationHandle, CloseReason, Endpoint, Event, Transmit};
 use tokio::sync::Notify;
 
+use crate::routes::{RouteSelector, RouteWatcher};
 use crate::transport::{Incoming, Transport};
 
 /// Events kept per association for [`crate::SctpStream::next_event`]; the
@@ -46,9 +48,9 @@ pub(crate) struct Inner {
     pub endpoint: Endpoint,
     pub assocs: HashMap<AssociationHandle, AppState>,
     pub accepted: VecDeque<AssociationHandle>,
-    /// The peer's UDP port per peer address (RFC 6951 §5.3 tracks it per
-    /// path), learnt from received packets.
-    pub udp_ports: HashMap<IpAddr, u16>,
+    /// The peer's UDP ports, per association and peer address (RFC 6951
+    /// §5.4), learnt only from datagrams an association accepted.
+    pub udp_ports: UdpPorts,
     pub default_udp_port: u16,
     /// Live listener and stream handles; the driver stops when none is left
     /// and every association has ended.
@@ -79,7 +81,7 @@ impl Shared {
                 endpoint,
                 assocs: HashMap::new(),
                 accepted: VecDeque::new(),
-                udp_ports: HashMap::new(),
+                udp_ports: UdpPorts::default(),
                 default_udp_port,
                 handles: 0,
                 last_error: None,
@@ -99,9 +101,106 @@ impl Shared {
     }
 }
 
+/// How the driver follows the host's routing: the selector installed in
+/// the endpoint, and the watcher that tells when its answers are stale.
+/// Both are netlink sockets, created with the transport's sockets so that
+/// they live in the same network namespace.
+#[derive(Debug)]
+pub(crate) struct Routing {
+    pub selector: Arc<RouteSelector>,
+    pub watcher: RouteWatcher,
+}
+
+impl Routing {
+    pub fn new() -> io::Result<Routing> {
+        let context = |e: io::Error| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot open a netlink route socket (needed to choose source \
+                     addresses the way the host's routing does): {e}"
+                ),
+            )
+        };
+        Ok(Routing {
+            selector: Arc::new(RouteSelector::new().map_err(context)?),
+            watcher: RouteWatcher::new().map_err(context)?,
+        })
+    }
+}
+
+/// The peer's UDP source ports (RFC 6951 §5.4), per association and peer
+/// address. Learnt only from a datagram that an association accepted
+/// (checksum and verification tag right, or a valid COOKIE ECHO), and only
+/// for the association's own peer addresses, so that a spoofed datagram
+/// cannot redirect traffic and the table holds at most the peer addresses
+/// of the live associations; an association's entry goes with it.
+#[derive(Debug, Default)]
+pub(crate) struct UdpPorts {
+    by_assoc: HashMap<AssociationHandle, Vec<(IpAddr, u16)>>,
+}
+
+impl UdpPorts {
+    /// Records that `handle` accepted a datagram from `remote`, UDP port
+    /// `port`. `peers` are the association's peer addresses.
+    fn learn(&mut self, handle: AssociationHandle, peers: &[IpAddr], remote: IpAddr, port: u16) {
+        if !peers.contains(&remote) {
+            return;
+        }
+        let ports = self.by_assoc.entry(handle).or_default();
+        // Addresses the peer no longer has (RFC 5061 deletions) go.
+        ports.retain(|(a, _)| peers.contains(a));
+        match ports.iter_mut().find(|(a, _)| *a == remote) {
+            Some(entry) => entry.1 = port,
+            None => ports.push((remote, port)),
+        }
+    }
+
+    /// The port to send to `dest` for `handle`: the one learnt from `dest`,
+    /// else one learnt from another address of the same association (a peer
+    /// normally sends from one UDP port on all its addresses), else `None`.
+    fn port_for(&self, handle: AssociationHandle, dest: IpAddr) -> Option<u16> {
+        let ports = self.by_assoc.get(&handle)?;
+        ports
+            .iter()
+            .find(|(a, _)| *a == dest)
+            .or_else(|| ports.first())
+            .map(|(_, p)| *p)
+    }
+
+    /// Whether `port` is already the one learnt from `remote` for `handle`
+    /// (the common case: nothing to do, not even a look at the peer list).
+    fn known(&self, handle: AssociationHandle, remote: IpAddr, port: u16) -> bool {
+        self.by_assoc
+            .get(&handle)
+            .is_some_and(|p| p.contains(&(remote, port)))
+    }
+
+    /// Forgets associations that are gone.
+    fn retain(&mut self, endpoint: &Endpoint) {
+        self.by_assoc
+            .retain(|h, _| endpoint.association(*h).is_some());
+    }
+
+    /// The ports learnt for `handle`, per peer address.
+    pub fn of(&self, handle: AssociationHandle) -> Vec<(IpAddr, u16)> {
+        self.by_assoc.get(&handle).cloned().unwrap_or_default()
+    }
+
+    /// Entries in the table (peer addresses with a learnt port, over all
+    /// associations).
+    pub fn len(&self) -> usize {
+        self.by_assoc.values().map(Vec::len).sum()
+    }
+}
+
 /// Runs the driver until every handle is gone and every association ended.
-pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
+pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport, routing: Routing) {
     let mut incoming = Vec::with_capacity(crate::transport::RECV_BATCH);
+    let Routing { selector, watcher } = routing;
+    let mut watcher = Some(watcher);
+    // Stateless answers with the UDP port they go to.
+    let mut responses: Vec<(Transmit, u16)> = Vec::new();
     loop {
         let deadline = {
             let inner = shared.lock();
@@ -120,10 +219,30 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
                         for item in incoming.drain(..) {
                             match item {
                                 Incoming::Packet(p) => {
-                                    if let Some(port) = p.udp_port {
-                                        inner.udp_ports.insert(p.remote, port);
+                                    let accepted =
+                                        inner.endpoint.handle(now, p.local, p.remote, p.packet);
+                                    match (p.udp_port, accepted) {
+                                        (Some(port), Some(h))
+                                            if !inner.udp_ports.known(h, p.remote, port) =>
+                                        {
+                                            // RFC 6951 §5.4: the peer's port, from
+                                            // a packet the association verified.
+                                            let peers = inner
+                                                .endpoint
+                                                .association(h)
+                                                .map(|a| a.peer_addrs())
+                                                .unwrap_or_default();
+                                            inner.udp_ports.learn(h, &peers, p.remote, port);
+                                        }
+                                        _ => {}
                                     }
-                                    inner.endpoint.handle(now, p.local, p.remote, p.packet);
+                                    // Stateless answers (INIT ACK, OOTB replies)
+                                    // go back to the port the datagram came from,
+                                    // without being remembered.
+                                    let port = p.udp_port.unwrap_or(inner.default_udp_port);
+                                    while let Some(t) = inner.endpoint.poll_response() {
+                                        responses.push((t, port));
+                                    }
                                 }
                                 Incoming::Icmp(i) => inner.endpoint.handle_icmp(now, i.report),
                             }
@@ -143,10 +262,28 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
                 inner.endpoint.handle_timeout(now);
                 autoclose(&mut inner, now);
             }
+            r = async {
+                match &mut watcher {
+                    Some(w) => w.changed().await,
+                    None => pending().await,
+                }
+            } => {
+                // Links, addresses or routes changed: every path takes the
+                // source the host's routing now uses for it.
+                selector.clear();
+                let mut inner = shared.lock();
+                if let Err(e) = r {
+                    inner.last_error = Some(format!(
+                        "netlink notifications failed, sources no longer follow route changes: {e}"
+                    ));
+                    watcher = None;
+                }
+                inner.endpoint.refresh_sources();
+            }
             _ = shared.wake_driver.notified() => {}
         }
         let (transmits, accepted) = flush(&shared);
-        for (t, udp_port) in transmits {
+        for (t, udp_port) in responses.drain(..).chain(transmits) {
             if let Err(e) = transport
                 .send(t.source, t.destination, Some(udp_port), &t.payload)
                 .await
@@ -163,32 +300,32 @@ pub(crate) async fn drive(shared: Arc<Shared>, transport: Transport) {
     }
 }
 
-/// The peer's UDP port for `dest`: the one learnt from it, else one learnt
-/// from another address of the same association (RFC 6951 §5.3: a peer
-/// uses one port), else the configured default.
-fn udp_port_for(inner: &Inner, dest: IpAddr) -> u16 {
-    if let Some(p) = inner.udp_ports.get(&dest) {
-        return *p;
-    }
-    for (_, a) in inner.endpoint.associations() {
-        let peers = a.peer_addrs();
-        if peers.contains(&dest) {
-            if let Some(p) = peers.iter().find_map(|p| inner.udp_ports.get(p)) {
-                return *p;
-            }
-        }
-    }
-    inner.default_udp_port
-}
-
 /// Drains packets and events from the endpoint.
-fn flush(shared: &Shared) -> (Vec<(msctp_proto::Transmit, u16)>, bool) {
+fn flush(shared: &Shared) -> (Vec<(Transmit, u16)>, bool) {
     let now = Instant::now();
     let mut inner = shared.lock();
+    let inner = &mut *inner;
     let mut out = Vec::new();
+    // Association by association, so that each packet goes to the UDP port
+    // learnt for its own association.
+    let handles: Vec<AssociationHandle> = inner.endpoint.associations().map(|(h, _)| h).collect();
+    for h in handles {
+        while let Some(t) = inner
+            .endpoint
+            .association_mut(h)
+            .and_then(|a| a.poll_transmit(now))
+        {
+            let port = inner
+                .udp_ports
+                .port_for(h, t.destination)
+                .unwrap_or(inner.default_udp_port);
+            out.push((t, port));
+        }
+    }
+    // Whatever is left belongs to no association (stateless answers not
+    // drained after `handle`).
     while let Some(t) = inner.endpoint.poll_transmit(now) {
-        let port = udp_port_for(&inner, t.destination);
-        out.push((t, port));
+        out.push((t, inner.default_udp_port));
     }
     let mut accepted = false;
     while let Some(h) = inner.endpoint.accept() {
@@ -236,6 +373,8 @@ fn flush(shared: &Shared) -> (Vec<(msctp_proto::Transmit, u16)>, bool) {
     inner
         .assocs
         .retain(|_, st| !(st.dropped && st.ended.is_some()));
+    // So are the UDP ports of associations the endpoint removed.
+    inner.udp_ports.retain(&inner.endpoint);
     (out, accepted)
 }
 
@@ -295,15 +434,83 @@ fn finished(shared: &Shared) -> bool {
     inner.handles == 0 && inner.endpoint.associations().count() == 0
 }
 
-/// Random bytes from the operating system, for cookie secrets and seeds.
-pub(crate) fn os_random<const N: usize>() -> [u8; N] {
+/// Random bytes from the operating system, for secrets, the generator's
+/// key and ephemeral ports. There is no fallback: without an OS random
+/// source, binding fails with this error.
+pub(crate) fn os_random<const N: usize>() -> io::Result<[u8; N]> {
     let mut b = [0u8; N];
-    // getrandom only fails when the OS has no random source at all.
-    if getrandom::getrandom(&mut b).is_err() {
-        let t = Instant::now().elapsed().as_nanos().to_le_bytes();
-        for (i, x) in b.iter_mut().enumerate() {
-            *x = t[i % t.len()] ^ (i as u8);
-        }
+    getrandom::getrandom(&mut b).map_err(|e| {
+        io::Error::other(format!(
+            "the operating system's random source failed ({e}); msctp needs it for \
+             verification tags, TSNs, nonces and cookie keys"
+        ))
+    })?;
+    Ok(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
     }
-    b
+
+    fn endpoint() -> Endpoint {
+        Endpoint::new(
+            msctp_proto::Config::default(),
+            vec![ip("192.0.2.2")],
+            5001,
+            Instant::now(),
+        )
+    }
+
+    /// RFC 6951 §5.4: ports are learnt per association and peer address,
+    /// only for the association's own peer addresses; a destination with no
+    /// port learnt gets the one learnt from another address of the same
+    /// association; other associations and addresses get none.
+    #[test]
+    fn udp_ports_per_association_and_address() {
+        let mut ep = endpoint();
+        let h = ep
+            .connect(Instant::now(), &[ip("192.0.2.1")], 5000)
+            .unwrap();
+        let other = ep
+            .connect(Instant::now(), &[ip("192.0.2.9")], 5000)
+            .unwrap();
+        let peers = [ip("192.0.2.1"), ip("198.51.100.1")];
+        let mut t = UdpPorts::default();
+        assert_eq!(t.port_for(h, peers[0]), None);
+        // Not a peer address of the association: ignored.
+        t.learn(h, &peers, ip("192.0.2.77"), 4000);
+        assert_eq!(t.len(), 0);
+        t.learn(h, &peers, peers[0], 10_001);
+        assert_eq!(t.port_for(h, peers[0]), Some(10_001));
+        assert_eq!(
+            t.port_for(h, peers[1]),
+            Some(10_001),
+            "from the other address"
+        );
+        assert_eq!(t.port_for(other, peers[0]), None, "another association");
+        t.learn(h, &peers, peers[1], 10_002);
+        t.learn(h, &peers, peers[1], 10_003);
+        assert_eq!(t.port_for(h, peers[1]), Some(10_003));
+        assert_eq!(t.port_for(h, peers[0]), Some(10_001));
+        assert_eq!(t.len(), 2);
+        // An address the peer no longer has goes at the next learning.
+        t.learn(h, &peers[1..], peers[1], 10_003);
+        assert_eq!(t.of(h), vec![(peers[1], 10_003)]);
+        // Associations the endpoint no longer has go.
+        t.learn(other, &[ip("192.0.2.9")], ip("192.0.2.9"), 7);
+        assert_eq!(t.len(), 2);
+        let mut gone = endpoint();
+        let kept = gone
+            .connect(Instant::now(), &[ip("192.0.2.1")], 5000)
+            .unwrap();
+        assert_eq!(kept, h, "handles are numbered alike");
+        t.retain(&gone);
+        assert_eq!(t.of(h), vec![(peers[1], 10_003)]);
+        assert_eq!(t.of(other), vec![]);
+        assert_eq!(t.len(), 1);
+    }
 }

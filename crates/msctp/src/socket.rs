@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 use crate::PcapTap;
 use crate::options::Options;
-use crate::runtime::{Shared, drive, os_random};
+use crate::runtime::{Routing, Shared, drive, os_random};
 use crate::transport::{Transport, TransportKind};
 
 /// Why an association could not start or ended badly; carried inside the
@@ -90,6 +90,11 @@ pub(crate) async fn start(
     port: u16,
     opts: &Options,
 ) -> io::Result<Arc<Shared>> {
+    // The netlink sockets first, in the same poll as the transport's
+    // sockets (nothing below yields before those are bound): sockets belong
+    // to the network namespace of the thread that creates them, and a
+    // caller may have entered one just for binding (tests do).
+    let routing = Routing::new()?;
     let mut transport = Transport::bind(opts.transport, local_addrs, port)
         .await
         .map_err(io::Error::from)?;
@@ -103,27 +108,34 @@ pub(crate) async fn start(
         transport.set_tap(Some(Arc::new(tap)));
     }
     let mut config = opts.config.clone();
-    if config.rng_seed == 0 {
-        config.rng_seed = u64::from_le_bytes(os_random());
+    // Wire randomness (verification tags, initial TSNs, heartbeat nonces)
+    // from a CSPRNG keyed by the OS: the nonces travel in clear, and a
+    // seeded generator's state could be read from a few of them.
+    if config.rng_secret.is_none() {
+        config.rng_secret = Some(os_random()?);
     }
     if config.cookie_secret == [0; 32] {
-        config.cookie_secret = os_random();
+        config.cookie_secret = os_random()?;
     }
-    let endpoint = Endpoint::new(
+    let mut endpoint = Endpoint::new(
         config,
         transport.local_addrs().to_vec(),
         port,
         Instant::now(),
     );
+    // Every packet leaves from the address the host's routing uses for its
+    // destination (crate docs, "Source addresses").
+    endpoint.set_source_selector(routing.selector.clone());
     let shared = Shared::new(endpoint, opts.remote_udp_port);
     shared.lock().subscription = opts.events;
-    tokio::spawn(drive(shared.clone(), transport));
+    tokio::spawn(drive(shared.clone(), transport, routing));
     Ok(shared)
 }
 
-pub(crate) fn ephemeral_port() -> u16 {
-    let r: [u8; 2] = os_random();
-    49152 + (u16::from_le_bytes(r) % (65535 - 49152 + 1))
+/// A random port in the dynamic range 49152–65535 (RFC 6335 §6).
+pub(crate) fn ephemeral_port() -> io::Result<u16> {
+    let r: [u8; 2] = os_random()?;
+    Ok(49152 + (u16::from_le_bytes(r) % (65535 - 49152 + 1)))
 }
 
 pub(crate) fn send_error(e: SendError) -> io::Error {
@@ -188,6 +200,14 @@ impl SctpListener {
     pub fn local_addrs(&self) -> Vec<IpAddr> {
         self.shared.lock().endpoint.local_addrs().to_vec()
     }
+
+    /// How many peer UDP ports the endpoint remembers, over all its
+    /// associations (RFC 6951 §5.4: one per peer address an association
+    /// accepted a datagram from; never more than the live associations'
+    /// peer addresses). Zero over raw IP.
+    pub fn learnt_udp_ports(&self) -> usize {
+        self.shared.lock().udp_ports.len()
+    }
 }
 
 impl Drop for SctpListener {
@@ -219,8 +239,8 @@ impl SctpStream {
         opts: Options,
     ) -> io::Result<SctpStream> {
         let local_port = match opts.transport {
-            TransportKind::Raw => ephemeral_port(),
-            TransportKind::Udp { .. } => ephemeral_port(),
+            TransportKind::Raw => ephemeral_port()?,
+            TransportKind::Udp { .. } => ephemeral_port()?,
         };
         let shared = start(local_addrs, local_port, &opts).await?;
         let (handle, notify) = {
@@ -388,6 +408,23 @@ impl SctpStream {
     /// The peer's addresses.
     pub fn peer_addrs(&self) -> io::Result<Vec<IpAddr>> {
         self.with(|a| a.peer_addrs())
+    }
+
+    /// The association's local SCTP port.
+    pub fn local_port(&self) -> u16 {
+        self.shared.lock().endpoint.port()
+    }
+
+    /// The peer's SCTP port.
+    pub fn peer_port(&self) -> io::Result<u16> {
+        self.with(|a| a.peer_port())
+    }
+
+    /// Over UDP: the peer's UDP port learnt per peer address (RFC 6951
+    /// §5.4), from datagrams this association accepted. Empty over raw IP
+    /// and before the peer's first packet.
+    pub fn peer_udp_ports(&self) -> Vec<(IpAddr, u16)> {
+        self.shared.lock().udp_ports.of(self.handle)
     }
 
     /// Graceful shutdown (RFC 9260 §9.2): queued data is delivered first.

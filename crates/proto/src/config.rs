@@ -88,10 +88,19 @@ pub struct Config {
     /// Events queued for the application at most; beyond it the oldest are
     /// dropped and counted.
     pub max_queued_events: usize,
-    /// Seed of the generator for verification tags, initial TSNs and
-    /// heartbeat nonces (not a secret: DESIGN.md keeps wire randomness apart
-    /// from secrets).
+    /// Seed of the deterministic generator for verification tags, initial
+    /// TSNs and heartbeat nonces, used when [`Config::rng_secret`] is
+    /// `None` (the simulator and tests: runs are reproducible from it). That
+    /// generator is not cryptographically secure: nonces travel in clear and
+    /// a few reveal its state.
     pub rng_seed: u64,
+    /// When `Some`, the endpoint's generator for verification tags, initial
+    /// TSNs and heartbeat nonces is a CSPRNG (ChaCha20) keyed with these 32
+    /// bytes, and [`Config::rng_seed`] is ignored; each association gets its
+    /// own generator drawn from it. It must be secret and random: the
+    /// runtime (`msctp`) fills it from the operating system. Kept apart from
+    /// [`Config::cookie_secret`]. Default `None`.
+    pub rng_secret: Option<[u8; 32]>,
     /// Secret key for State Cookie MACs (RFC 9260 §5.1.3). The runtime fills
     /// it from the OS; the simulator derives it from its seed.
     pub cookie_secret: [u8; 32],
@@ -132,6 +141,7 @@ impl Default for Config {
             max_control_chunks: 1024,
             max_queued_events: 4096,
             rng_seed: 0,
+            rng_secret: None,
             cookie_secret: [0; 32],
         }
     }
@@ -187,6 +197,7 @@ setters! {
     max_control_chunks: usize,
     max_queued_events: usize,
     rng_seed: u64,
+    rng_secret: Option<[u8; 32]>,
     cookie_secret: [u8; 32],
 }
 

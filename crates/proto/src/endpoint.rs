@@ -115,7 +115,7 @@ impl Endpoint {
     /// §5.1.2).
     pub fn new(config: Config, local_addrs: Vec<IpAddr>, port: u16, now: Instant) -> Self {
         let keys = CookieKeys::new(config.cookie_secret, now);
-        let rng = Rng::new(config.rng_seed);
+        let rng = Rng::for_config(&config);
         Endpoint {
             config: Arc::new(config),
             local_addrs,
@@ -213,7 +213,7 @@ impl Endpoint {
         if self.assocs.len() >= self.config.max_associations {
             return Err(ConnectError::TooManyAssociations);
         }
-        let rng = Rng::new(self.rng.next_u64());
+        let rng = self.rng.fork();
         let a = Association::connect(
             self.config.clone(),
             now,
@@ -705,7 +705,7 @@ impl Endpoint {
                     );
                     return None;
                 }
-                let rng = Rng::new(self.rng.next_u64());
+                let rng = self.rng.fork();
                 let a = Association::accept(
                     self.config.clone(),
                     now,

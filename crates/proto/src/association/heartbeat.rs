@@ -107,7 +107,11 @@ impl Association {
             return;
         }
         let outstanding = self.data_outstanding_on(i);
-        if let Expired::ProbeLost(probe) = expired {
+        let lost = match expired {
+            Expired::ProbeLost(probe) => Some(probe),
+            Expired::HeartbeatDue => None,
+        };
+        if let Some(probe) = lost {
             // RFC 9260 §8.1: unanswered heartbeats on the path in use for
             // data count against the association (judged before this loss
             // moves data elsewhere); §8.3: a HEARTBEAT not acknowledged
@@ -128,18 +132,23 @@ impl Association {
         let send = match path.state() {
             // RFC 9260 §5.4: probe every RTO (backed off) until answered.
             PathState::Unconfirmed => true,
-            // RFC 7829 §5: a PF destination is probed every RTO, unless data
-            // is outstanding there (T3-rtx probes it then).
-            PathState::PotentiallyFailed => !outstanding,
+            // RFC 7829 §5: a PF destination is probed every RTO (backed off
+            // after each unanswered probe), unless data is outstanding
+            // there: T3-rtx probes it then. An inactive one is treated
+            // alike (RFC 9260 §8.3 keeps heartbeating it; every RTO rather
+            // than RFC 7829's lower HB.interval rate so that a repaired
+            // path is found again within one RTO.Max), and never with
+            // every retransmission.
+            PathState::PotentiallyFailed | PathState::Inactive => !outstanding,
             // RFC 9260 §8.3: only idle destinations are heartbeated, once per
-            // RTO + HB.interval (an inactive one too: §8.3 keeps sending
-            // HEARTBEATs to it, at this rate, not with every retransmission).
-            PathState::Active | PathState::Inactive => {
-                !outstanding && path.idle(now, self.config.hb_interval)
+            // RTO + HB.interval, the RTO backed off after an unanswered one
+            // (so not again right after a loss).
+            PathState::Active => {
+                lost.is_none() && !outstanding && path.idle(now, self.config.hb_interval)
             }
         };
         if !send {
-            let at = if path.monitor.is_potentially_failed() {
+            let at = if path.is_confirmed() && !path.is_active() {
                 now + path.rto()
             } else {
                 self.next_heartbeat_time(now, i)
@@ -184,15 +193,14 @@ impl Association {
     }
 
     /// RFC 7829 §5: path `p` just counted an error (T3-rtx, T2-shutdown, an
-    /// ICMP error); a potentially-failed path is probed with a heartbeat at
-    /// once (the timer decides whether data outstanding there makes that
-    /// unnecessary) and every RTO after. Other states keep their schedule:
-    /// an inactive path is heartbeated at the §8.3 rate, not with every
-    /// retransmission.
+    /// ICMP error); a potentially-failed or inactive path is probed with a
+    /// heartbeat at once and every RTO after, unless data is outstanding
+    /// there (the timer decides, see [`Association::on_heartbeat_timer`]).
+    /// An active one keeps its schedule.
     pub(crate) fn probe_after_error(&mut self, now: Instant, p: usize) {
-        let m = &mut self.paths.get_mut(p).monitor;
-        if m.is_potentially_failed() && !m.probe_outstanding() {
-            m.schedule(now);
+        let path = self.paths.get_mut(p);
+        if path.is_confirmed() && !path.is_active() && !path.monitor.probe_outstanding() {
+            path.monitor.schedule(now);
         }
     }
 

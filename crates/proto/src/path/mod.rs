@@ -2,8 +2,14 @@
 //! address) pair with its own state, RTO, congestion window, PMTU, error
 //! counter, timers and counters (RFC 9260 §6.4, §7.2, §8.2, §8.3; RFC 7829).
 //!
-//! [`Path`] owns one destination's state; [`PathManager`] owns the list, the
-//! primary, and the choice of destination for new data and retransmissions.
+//! [`Path`] owns one destination's state; its `Monitor` (in `monitor.rs`)
+//! is the path's state machine: confirmation (unconfirmed / probing /
+//! confirmed) and reachability (active / potentially failed / inactive) as
+//! two states, the error counter, the heartbeat / probe timer and the
+//! outstanding probe, driven by the association through a few inputs that
+//! return the resulting [`PathState`] transition. [`PathManager`] owns the
+//! list, the primary, the choice of destination for new data,
+//! retransmissions and replies, and the HB.Max.Burst pacing of probes.
 
 mod congestion;
 mod manager;

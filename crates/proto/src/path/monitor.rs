@@ -309,11 +309,6 @@ impl Monitor {
         self.on_timeout_error();
         Some(self.transition(from))
     }
-
-    /// True in the potentially-failed state.
-    pub(crate) fn is_potentially_failed(&self) -> bool {
-        self.is_confirmed() && self.reachability == Reachability::PotentiallyFailed
-    }
 }
 
 #[cfg(test)]
