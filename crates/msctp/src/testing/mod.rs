@@ -22,6 +22,7 @@
 //! created in, so a single-threaded tokio test can own sockets in several
 //! namespaces at once.
 
+pub mod capture;
 mod lab;
 mod netns;
 
