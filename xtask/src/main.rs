@@ -35,6 +35,8 @@ const REQUIRED_PACKAGES: &[&str] = &[
     "iproute2",            // network namespaces, veth links
     "tcpdump",             // capturing on lab links
     "g++",                 // libfuzzer-sys compiles libFuzzer (C++) for the fuzz step
+    "gcc",                 // compiles the usrsctp peer program of the interop tests
+    "python3-scapy",       // the hostile-peer script of the msctp tests
 ];
 
 /// Debconf answers given before installing, so `apt-get` never asks.

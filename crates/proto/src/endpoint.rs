@@ -353,10 +353,10 @@ impl Endpoint {
         }
     }
 
-    /// Queues a stateless answer. Answers to an INIT leave from the INIT's
-    /// destination (the peer knows no other address of ours yet); the
-    /// others from the routed source toward `remote` (see
-    /// [`SourceSelector`]).
+    /// Queues a stateless answer from `local`: the routed source toward
+    /// `remote` (see [`SourceSelector`]), except ABORTs answering an INIT,
+    /// which leave from the INIT's destination, the one address of ours
+    /// the peer's TCB in COOKIE-WAIT knows.
     fn respond(
         &mut self,
         local: IpAddr,
@@ -605,10 +605,18 @@ impl Endpoint {
             return;
         };
         let mut ack_params = vec![Param::StateCookie(sealed)];
-        // RFC 9260 §5.1.2: list our other addresses; the INIT ACK's source
-        // is the INIT's destination. Supported Address Types is INIT-only.
+        // The INIT ACK leaves from the routed source toward the INIT's
+        // sender (a peer may send its INIT over link 1 from its link-2
+        // address; answering from the INIT's destination would put a
+        // link-1 source on link 2). RFC 9260 §5.1.2 C lets its source be
+        // any of our addresses; the peer finds it by its tag, and the
+        // INIT's destination is listed with our other addresses.
+        let source = Some(self.source_for(remote))
+            .filter(|s| locals.contains(s))
+            .unwrap_or(local);
+        // Supported Address Types is INIT-only.
         ack_params.extend(
-            address_params(&locals, local, remote)
+            address_params(&locals, source, remote)
                 .into_iter()
                 .filter(|p| p.as_address().is_some()),
         );
@@ -623,7 +631,7 @@ impl Endpoint {
             params: ack_params,
         });
         self.stats.init_acks_sent += 1;
-        self.respond(local, remote, header, init.initiate_tag, ack);
+        self.respond(source, remote, header, init.initiate_tag, ack);
     }
 
     /// RFC 9260 §5.1.5, §5.2.4: a COOKIE ECHO.
