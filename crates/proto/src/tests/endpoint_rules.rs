@@ -34,6 +34,21 @@ fn drain(p: &mut Pair, client: bool) -> Vec<(crate::Transmit, Packet)> {
     out
 }
 
+/// Rewrites the server's INIT ACK as usrsctp sends it: from B2, listing
+/// only `listed` as the server's other addresses.
+fn init_ack_from_b2(listed: &'static [&'static str]) -> Mutator {
+    Box::new(move |t| {
+        let mut pk = Packet::parse(t.payload.clone()).unwrap();
+        if let Some(Chunk::InitAck(ack)) = pk.chunks.first_mut() {
+            ack.params.retain(|p| p.as_address().is_none());
+            ack.params
+                .extend(listed.iter().map(|a| Param::address(ip(a))));
+            t.source = ip(B2);
+            t.payload = Bytes::from(pk.emit());
+        }
+    })
+}
+
 fn init_packet(tag: u32, a_rwnd: u32, params: Vec<Param>) -> Packet {
     Packet {
         header: CommonHeader {
@@ -68,15 +83,7 @@ fn abort_cause(pk: &Packet) -> Option<&[ErrorCause]> {
 #[test]
 fn rfc9260_5_1_2_init_ack_from_another_peer_address() {
     let mut p = Pair::default_pair();
-    p.mutate = Some(Box::new(|t| {
-        let mut pk = Packet::parse(t.payload.clone()).unwrap();
-        if let Some(Chunk::InitAck(ack)) = pk.chunks.first_mut() {
-            ack.params.retain(|p| p.as_address().is_none());
-            ack.params.push(Param::address(ip(B1)));
-            t.source = ip(B2);
-            t.payload = Bytes::from(pk.emit());
-        }
-    }));
+    p.mutate = Some(init_ack_from_b2(&[B1]));
     let h = p.connect();
     p.run_for(Duration::from_secs(2));
     let a = p.client.association(h).unwrap();
@@ -567,14 +574,7 @@ fn stateless_answers_are_bounded() {
 #[test]
 fn rfc9260_5_4_cookie_echo_to_an_unconfirmed_address_carries_a_heartbeat() {
     let mut p = Pair::default_pair();
-    p.mutate = Some(Box::new(|t| {
-        let mut pk = Packet::parse(t.payload.clone()).unwrap();
-        if let Some(Chunk::InitAck(ack)) = pk.chunks.first_mut() {
-            ack.params.retain(|p| p.as_address().is_none());
-            t.source = ip(B2);
-            t.payload = Bytes::from(pk.emit());
-        }
-    }));
+    p.mutate = Some(init_ack_from_b2(&[]));
     let h = p.connect();
     p.run_for(Duration::from_secs(2));
     let echo = p
